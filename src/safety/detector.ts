@@ -35,8 +35,12 @@ export interface Detector {
 
 export interface OutputCheckContext extends DetectorContext {
   input?: string;
+  /** Samples supplied by the caller (`/v1/check`) or already drawn. */
   samples?: string[];
+  /** Grounding sources (`context` documents). */
   sources?: string[];
+  /** Draws extra samples for the same request from the backend (absent on `/v1/check`). Throws on failure. */
+  drawSamples?(count: number, temperature: number): Promise<string[]>;
 }
 
 export interface OutputCheck {
