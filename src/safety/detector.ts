@@ -24,9 +24,25 @@ export interface DetectorResult {
   details?: Record<string, unknown>;
   /** Sub-check id suffix, e.g. `email` for `pii.email`. */
   subCheck?: string;
+  /**
+   * Span-level replacements ([start, end) in the checked text) for sanitize/redact. The policy engine
+   * merges those of all firing checks (overlaps merged, applied right to left). Prefer this over
+   * `sanitized` where the check can say what it replaces.
+   */
+  replacements?: Array<{ start: number; end: number; text: string }>;
 }
 
-export interface Detector {
+/** Optional members a Detector or OutputCheck may declare (additive; all have defaults). */
+export interface CheckDescription {
+  /** JSON Schema of the check's policy parameters (the entry minus check/threshold/action/…). */
+  readonly paramsSchema?: Record<string, unknown>;
+  /** `at_or_above` (default): fires when score >= threshold; `below`: fires when score < threshold. */
+  readonly firesWhen?: 'at_or_above' | 'below';
+  /** Threshold used when the policy entry gives none (default 0.5). */
+  readonly defaultThreshold?: number;
+}
+
+export interface Detector extends CheckDescription {
   readonly id: string;
   readonly version: string;
   /** A detector may return several results (one per sub-check); the highest score decides. */
@@ -43,7 +59,7 @@ export interface OutputCheckContext extends DetectorContext {
   drawSamples?(count: number, temperature: number): Promise<string[]>;
 }
 
-export interface OutputCheck {
+export interface OutputCheck extends CheckDescription {
   readonly id: string;
   readonly version: string;
   /** `stream`: may run on partial output with a hold-back window; `final`: needs the whole output. */
