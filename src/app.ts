@@ -1,0 +1,118 @@
+/**
+ * createApp(deps): the Express application — middleware (request ids, helmet, body limits, auth,
+ * rate limits, metrics), the routes, and the error envelope. It does not listen; `serve` does.
+ */
+import crypto from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import helmet from 'helmet';
+import type { ApiKeyRegistry } from './access/api-keys';
+import type { RateLimiter } from './access/rate-limiter';
+import { GatewayError } from './errors/gateway-error';
+import type { PipelineDeps } from './pipeline/pipeline-deps';
+import { createAuthenticate, createRateLimit, createRequireRole, type RequireRole } from './server/auth';
+import { createErrorHandler } from './server/error-envelope';
+import { createGenerateRouter } from './server/routes/generate-routes';
+import { createHealthRouter, type ReadinessProbe } from './server/routes/health-routes';
+import { createOpenAiRouter } from './server/routes/openai-routes';
+
+export interface AppDeps extends PipelineDeps {
+  keys: ApiKeyRegistry;
+  rateLimiter: RateLimiter;
+  probes: Record<string, ReadinessProbe>;
+  /** Extra routers (policies, audit, check, console) built by the caller with the shared requireRole. */
+  extraRouters?: (requireRole: RequireRole) => Router[];
+  /** Static console assets (built); mounted at /console when present. */
+  consoleRouter?: Router;
+}
+
+export interface ReinApp {
+  app: Express;
+  /** Stop accepting new work (readyz turns 503) — used by graceful shutdown. */
+  startDraining(): void;
+  inflight(): number;
+}
+
+const ROUTE_LABELS = new Map<string, string>();
+function routeLabel(request: Request): string {
+  const path = request.route?.path ?? request.path;
+  const label = typeof path === 'string' ? path : 'other';
+  if (!ROUTE_LABELS.has(label) && ROUTE_LABELS.size > 200) return 'other';
+  ROUTE_LABELS.set(label, label);
+  return label;
+}
+
+export function createApp(deps: AppDeps): ReinApp {
+  const app = express();
+  let draining = false;
+  let inflight = 0;
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.server.trust_proxy);
+  app.set('etag', false);
+
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    const incoming = request.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(incoming) ? incoming : crypto.randomBytes(12).toString('hex');
+    response.locals.requestId = requestId;
+    response.setHeader('X-Request-Id', requestId);
+    const start = performance.now();
+    inflight++;
+    deps.metrics.inflightRequests.inc();
+    let counted = false;
+    const done = () => {
+      if (counted) return;
+      counted = true;
+      inflight--;
+      deps.metrics.inflightRequests.dec();
+      const route = routeLabel(request);
+      deps.metrics.httpRequests.inc({ route, status: String(response.statusCode) });
+      deps.metrics.httpDuration.observe({ route }, (performance.now() - start) / 1000);
+    };
+    response.on('finish', done);
+    response.on('close', done);
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'"], 'frame-ancestors': ["'none'"] },
+      },
+    }),
+  );
+  const limit = deps.config.server.body_limit_bytes;
+  app.use(express.json({ limit, strict: false, type: ['application/json', 'application/*+json'] }));
+  app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'] }));
+
+  const requireRole = createRequireRole();
+  const authenticate = createAuthenticate(deps.keys);
+  const rateLimit = createRateLimit(deps.rateLimiter, deps.config.rate_limit.default, deps.metrics);
+
+  // Health and readiness are unauthenticated (load balancers call them); metrics need the role when keys exist.
+  const health = createHealthRouter({ probes: deps.probes, metrics: deps.metrics, requireRole, draining: () => draining });
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    if (request.path === '/healthz' || request.path === '/readyz') next();
+    else authenticate(request, response, next);
+  });
+  app.use(health);
+  if (deps.consoleRouter) app.use('/console', deps.consoleRouter);
+  const refuseWhileDraining: RequestHandler = (_request, _response, next) => {
+    if (draining) next(new GatewayError('unavailable', 'the gateway is shutting down'));
+    else next();
+  };
+  app.use('/v1', refuseWhileDraining, rateLimit.before);
+  const pipelineDeps: PipelineDeps = { ...deps, chargeTokens: rateLimit.chargeTokens };
+  app.use(createGenerateRouter(pipelineDeps, requireRole));
+  app.use(createOpenAiRouter(pipelineDeps, requireRole));
+  for (const router of deps.extraRouters?.(requireRole) ?? []) app.use(router);
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    next(new GatewayError('not_found', `no route ${request.method} ${request.path}`));
+  });
+  app.use(createErrorHandler(deps.logger));
+  return {
+    app,
+    startDraining: () => {
+      draining = true;
+    },
+    inflight: () => inflight,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The error envelope of SPEC.md §3: `{error: {code, message, request_id, param?, findings?}}`,
+ * and the Express error middleware that turns anything thrown into it. Unknown errors are logged
+ * with their stack and answered as internal_error without internals.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import { GatewayError, toGatewayError } from '../errors/gateway-error';
+import type { Logger } from '../logging/logger';
+
+export function errorBody(error: GatewayError, requestId: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { code: error.code, message: error.message, request_id: requestId };
+  if (error.param !== undefined) body.param = error.param;
+  if (error.findings !== undefined) body.findings = error.findings;
+  if (error.details !== undefined) Object.assign(body, error.details);
+  // OpenAI SDKs read error.type as well.
+  body.type = error.code;
+  return { error: body };
+}
+
+export function sendError(response: Response, error: GatewayError, requestId: string): void {
+  if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+  response.status(error.status).json(errorBody(error, requestId));
+}
+
+/** Maps body-parser and express errors (bad JSON, too large) to our codes. */
+function fromFrameworkError(error: unknown): GatewayError | undefined {
+  const candidate = error as { type?: string; status?: number; message?: string; limit?: number };
+  if (candidate?.type === 'entity.too.large' || candidate?.status === 413) {
+    return new GatewayError('payload_too_large', `request body exceeds the limit of ${candidate.limit ?? 'the configured'} bytes`, { param: '' });
+  }
+  if (candidate?.type === 'entity.parse.failed') {
+    return new GatewayError('invalid_request', `request body is not valid JSON: ${candidate.message ?? ''}`.trim(), { param: '' });
+  }
+  if (candidate?.type === 'encoding.unsupported' || candidate?.type === 'charset.unsupported') {
+    return new GatewayError('invalid_request', candidate.message ?? 'unsupported encoding', { param: '' });
+  }
+  return undefined;
+}
+
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, request, response, _next) => {
+    const requestId = String(response.locals.requestId ?? '');
+    const gatewayError = fromFrameworkError(error) ?? toGatewayError(error);
+    if (gatewayError.code === 'internal_error') {
+      logger.error('unhandled error', { request_id: requestId, path: request.path, error });
+    }
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    sendError(response, gatewayError, requestId);
+  };
+}
