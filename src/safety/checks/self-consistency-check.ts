@@ -1,0 +1,81 @@
+/**
+ * createSelfConsistencyCheck: the `self_consistency` output check (SelfCheckGPT). It takes the caller's
+ * samples or draws `samples` more (at `temperature`) through `context.drawSamples`, scores every sentence
+ * of the output against them, and returns the passage consistency score (1 = supported; the policy fires
+ * when it is below the threshold). `details` carries `passage_score`, `sentences: [{text, score, span}]`
+ * (what the response's `consistency` object is built from), the variant and the sample count; `spans` are
+ * the sentences scoring below `sentence_threshold`. With `select_best: true` (or `action: regenerate` in
+ * the params) it also returns `details.most_consistent_sample` — the candidate (a sample or the output
+ * itself, index −1) that the others support best — for the regenerate action. Cannot draw samples → throws.
+ */
+import type { OutputCheckContext } from '../detector';
+import type { DetectorResult } from '../detector';
+import { GatewayError } from '../../errors/gateway-error';
+import { CONSISTENCY_VARIANTS, scoreConsistency, type ConsistencyVariant } from '../consistency/self-consistency';
+import { selectMostConsistent } from '../consistency/select-most-consistent';
+import type { NliModel } from '../consistency/nli-model';
+import { numberParam, obtainSamples, type ConsistencyOutputCheck } from './consistency-output-check';
+
+export interface SelfConsistencyCheckOptions {
+  /** Loads the NLI model on first use of the `nli` variant; absent = the variant is unavailable. */
+  loadNli?: () => Promise<NliModel>;
+}
+
+export const SELF_CONSISTENCY_PARAMS_SCHEMA = {
+  type: 'object',
+  properties: {
+    samples: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+    temperature: { type: 'number', minimum: 0, maximum: 2, default: 1 },
+    variant: { enum: [...CONSISTENCY_VARIANTS], default: 'unigram-max' },
+    ngram_n: { type: 'integer', minimum: 1, maximum: 8, default: 2 },
+    sentence_threshold: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
+    select_best: { type: 'boolean', default: false },
+  },
+} as const;
+
+export function createSelfConsistencyCheck(options: SelfConsistencyCheckOptions = {}): ConsistencyOutputCheck {
+  return {
+    id: 'self_consistency',
+    version: '1',
+    mode: 'final',
+    firesBelow: true,
+    paramsSchema: SELF_CONSISTENCY_PARAMS_SCHEMA,
+    async check(output: string, context: OutputCheckContext): Promise<DetectorResult[]> {
+      const params = context.params ?? {};
+      const variant = (params.variant ?? 'unigram-max') as ConsistencyVariant;
+      if (!CONSISTENCY_VARIANTS.includes(variant)) throw new GatewayError('policy_invalid', `unknown self_consistency variant '${String(variant)}'`);
+      const count = numberParam(params, 'samples', 4, 1, 64);
+      const temperature = numberParam(params, 'temperature', 1, 0, 2);
+      const ngramN = numberParam(params, 'ngram_n', 2, 1, 8);
+      const sentenceThreshold = numberParam(params, 'sentence_threshold', 0.5, 0, 1);
+      let nli: NliModel | undefined;
+      if (variant === 'nli') {
+        if (!options.loadNli) throw new GatewayError('unavailable', 'self_consistency variant nli needs an NLI model; none is configured');
+        nli = await options.loadNli();
+      }
+      const samples = await obtainSamples('self_consistency', context, count, temperature);
+      const result = await scoreConsistency({ passage: output, samples }, { variant, ngramN, nli, signal: context.signal });
+      const weak = result.sentences.filter((sentence) => sentence.score < sentenceThreshold);
+      const details: Record<string, unknown> = {
+        variant,
+        samples: samples.length,
+        passage_score: result.passageScore,
+        passage_raw: result.passageRaw,
+        sentences: result.sentences.map((sentence) => ({ text: sentence.text, score: sentence.score, span: sentence.span ?? null, raw: sentence.raw })),
+      };
+      if (params.select_best === true || params.action === 'regenerate') {
+        details.most_consistent_sample = await selectMostConsistent(output, samples, { variant, ngramN, nli, signal: context.signal });
+      }
+      return [
+        {
+          score: result.passageScore,
+          explanation:
+            `passage consistency ${result.passageScore.toFixed(3)} over ${samples.length} sample(s) (${variant}); ` +
+            `${weak.length} of ${result.sentences.length} sentence(s) below ${sentenceThreshold}`,
+          spans: weak.flatMap((sentence) => (sentence.span ? [sentence.span] : [])),
+          details,
+        },
+      ];
+    },
+  };
+}
