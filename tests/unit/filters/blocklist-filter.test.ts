@@ -19,10 +19,10 @@ describe('normalizeForMatching', () => {
   });
 
   test('keeps a map back to the original text', () => {
-    const normalized = normalizeForMatching('x b\u200B a d y');
-    expect(normalized.text).toBe('x bad y');
-    expect(normalized.starts[2]).toBe(2);
-    expect(normalized.ends[4]).toBe(8);
+    const normalized = normalizeForMatching('xx b\u200B a d yy');
+    expect(normalized.text).toBe('xx bad yy');
+    expect(normalized.starts[3]).toBe(3);
+    expect(normalized.ends[5]).toBe(9);
   });
 
   test('leaves numbers and punctuation alone', () => {
