@@ -1,0 +1,405 @@
+/**
+ * BatchScheduler: Rein's decode loop with continuous batching over one OnnxModel.
+ *
+ * Every request becomes a job with n sequences. Sequences wait in a fair queue (round-robin over
+ * jobs, oldest first) and join the running batch between steps, up to `maxBatchSize`; each joining
+ * job's prompt is prefilled once (batch of one, no padding) and its cache copied to its n rows. Then
+ * one forward pass per step advances every running sequence; a sequence leaves the moment it ends or
+ * its request is cancelled, and the cache is compacted at the next step boundary.
+ *
+ * Per sequence, at every step: repetition penalty → constraint mask (`session.mask` →
+ * `mask.applyTo`) → temperature / top-k / top-p / min-p → one draw from its own generator (seed + i)
+ * → `session.advance` → jump-forward tokens from `session.forced()` appended without sampling (fed
+ * in one multi-token step). Stops on EOS, a stop sequence, max_tokens, the context length, or
+ * `session.finished`.
+ *
+ * Batch independence: a sequence's draws come from its own generator, one per sampled token, and
+ * its prompt is prefilled alone; decode steps share a padded batch, so the logits of a row can differ
+ * from a solo run only by float rounding in the attention sums (tested equal on the fixtures).
+ */
+import { GatewayError, toGatewayError } from '../../errors/gateway-error';
+import { TokenMask } from '../../decoding/token-mask';
+import type { ConstraintSession } from '../../decoding/constraint';
+import type { BackendEvent, BackendRequest, FinishReason } from '../backend';
+import { CompletionText } from './completion-text';
+import { EventChannel } from './event-channel';
+import { KvBatch, type KvRowSource } from './kv-batch';
+import type { OnnxModel } from './onnx-model';
+import { applyRepetitionPenalty, sampleToken } from './sampler';
+import { createSeededRandom, type RandomSource } from './seeded-random';
+
+export interface BatchSchedulerOptions {
+  /** Sequences in one forward pass (default 16). */
+  maxBatchSize?: number;
+  /** Jobs allowed to wait for a slot before new ones are refused with rate_limited (default 256). */
+  maxWaitingJobs?: number;
+}
+
+interface Job {
+  request: BackendRequest;
+  promptIds: number[];
+  channel: EventChannel<BackendEvent>;
+  waiting: Sequence[];
+  open: number;
+  cancelled: boolean;
+}
+
+interface Sequence {
+  job: Job;
+  choice: number;
+  random: RandomSource;
+  session?: ConstraintSession;
+  text: CompletionText;
+  /** Distinct tokens of prompt + output, for the repetition penalty. */
+  seen: number[];
+  seenFlags: Uint8Array;
+  completionTokens: number;
+  /** Tokens chosen but not yet in the cache: fed at the next step. */
+  pending: number[];
+  /** Tokens in this sequence's cache (the next position id). */
+  position: number;
+  ended: boolean;
+  undeliveredIds: number[];
+  undeliveredForced: boolean;
+}
+
+/** Forced tokens taken in one go are bounded, so a grammar can never make a step unbounded. */
+const MAX_FORCED_PER_STEP = 64;
+
+function abortError(): Error {
+  const error = new Error('generation aborted');
+  error.name = 'AbortError';
+  return error;
+}
+
+export class BatchScheduler {
+  private readonly maxBatchSize: number;
+  private readonly maxWaitingJobs: number;
+  private readonly waitingJobs: Job[] = [];
+  private rows: Sequence[] = [];
+  private readonly batch: KvBatch;
+  private readonly vocabularySize: number;
+  private readonly eos: Set<number>;
+  private scratch = new Float32Array(0);
+  private mask: TokenMask;
+  private running = false;
+  private closed = false;
+  /** Steps run and the largest batch seen (for tests and metrics). */
+  stats = { steps: 0, maxRows: 0, prefills: 0 };
+
+  constructor(
+    private readonly model: OnnxModel,
+    options: BatchSchedulerOptions = {},
+  ) {
+    this.maxBatchSize = Math.max(1, Math.floor(options.maxBatchSize ?? 16));
+    this.maxWaitingJobs = Math.max(1, Math.floor(options.maxWaitingJobs ?? 256));
+    this.batch = new KvBatch(model.pastNames.length, model.numKeyValueHeads, model.headDim);
+    this.vocabularySize = model.vocabulary.size;
+    this.eos = new Set(model.eosTokenIds);
+    this.mask = new TokenMask(this.vocabularySize);
+  }
+
+  /**
+   * Queues a request; events arrive on `events` (which throws AbortError on abort). `cancel()` is for a
+   * consumer that stops reading: its sequences leave the batch at the next step boundary.
+   */
+  submit(request: BackendRequest, promptIds: number[], signal: AbortSignal): { events: AsyncIterable<BackendEvent>; cancel: () => void } {
+    if (this.closed) throw new GatewayError('unavailable', 'the model is shutting down');
+    if (this.waitingJobs.length >= this.maxWaitingJobs) {
+      throw new GatewayError('rate_limited', 'too many generations are waiting for this model', { retryAfterSeconds: 1 });
+    }
+    const channel = new EventChannel<BackendEvent>();
+    const job: Job = { request, promptIds, channel, waiting: [], open: request.n, cancelled: false };
+    channel.push({ type: 'prompt-tokens', count: promptIds.length });
+    for (let choice = 0; choice < request.n; choice++) job.waiting.push(this.createSequence(job, choice));
+    const cancel = (): void => this.cancel(job);
+    if (signal.aborted) {
+      channel.fail(abortError());
+      return { events: channel, cancel };
+    }
+    const onAbort = (): void => this.cancel(job);
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Drop the listener when the job ends so long-lived signals do not accumulate them.
+    const originalClose = channel.close.bind(channel);
+    channel.close = () => {
+      signal.removeEventListener('abort', onAbort);
+      originalClose();
+    };
+    this.waitingJobs.push(job);
+    this.kick();
+    return { events: channel, cancel };
+  }
+
+  /** Sequences running and waiting now. */
+  load(): { running: number; waiting: number } {
+    return { running: this.rows.filter((row) => !row.ended).length, waiting: this.waitingJobs.reduce((sum, job) => sum + job.waiting.length, 0) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of [...this.waitingJobs]) this.cancel(job, new GatewayError('unavailable', 'the model is shutting down'));
+    for (const row of this.rows) this.cancel(row.job, new GatewayError('unavailable', 'the model is shutting down'));
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  private createSequence(job: Job, choice: number): Sequence {
+    const seenFlags = new Uint8Array(Math.max(this.vocabularySize, 1));
+    const seen: number[] = [];
+    if (job.request.repetitionPenalty !== 1) {
+      for (const token of job.promptIds) {
+        if (token < seenFlags.length && !seenFlags[token]) {
+          seenFlags[token] = 1;
+          seen.push(token);
+        }
+      }
+    }
+    return {
+      job,
+      choice,
+      random: createSeededRandom(job.request.seed + choice),
+      session: job.request.constraint?.start({ maxTokens: job.request.maxTokens }),
+      text: new CompletionText(job.request.stop),
+      seen,
+      seenFlags,
+      completionTokens: 0,
+      pending: [],
+      position: 0,
+      ended: false,
+      undeliveredIds: [],
+      undeliveredForced: false,
+    };
+  }
+
+  private cancel(job: Job, error: Error = abortError()): void {
+    if (job.cancelled) return;
+    job.cancelled = true;
+    job.waiting = [];
+    const index = this.waitingJobs.indexOf(job);
+    if (index >= 0) this.waitingJobs.splice(index, 1);
+    for (const row of this.rows) if (row.job === job) row.ended = true;
+    job.channel.fail(error);
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (!this.closed || this.rows.length > 0) {
+        const joined = await this.admit();
+        if (this.rows.length === 0 && !joined) break;
+        if (this.rows.length > 0) await this.decodeStep();
+      }
+    } catch (error) {
+      // A failed forward pass fails every job in flight; the batch starts again empty.
+      const failure = toGatewayError(error);
+      const jobs = new Set(this.rows.map((row) => row.job));
+      for (const job of jobs) this.cancel(job, failure);
+      this.rows = [];
+      this.batch.rebuild([]);
+    } finally {
+      this.running = false;
+      if (!this.closed && this.waitingJobs.length > 0) this.kick();
+    }
+  }
+
+  /** Drops ended rows, prefills joiners (round-robin over waiting jobs), rebuilds the cache. */
+  private async admit(): Promise<boolean> {
+    const kept: KvRowSource[] = [];
+    const keptRows: Sequence[] = [];
+    this.rows.forEach((row, index) => {
+      if (!row.ended) {
+        kept.push(this.batch.source(index));
+        keptRows.push(row);
+      }
+    });
+    let free = this.maxBatchSize - keptRows.length;
+    const joiners = new Map<Job, Sequence[]>();
+    while (free > 0 && this.waitingJobs.length > 0) {
+      for (let index = 0; index < this.waitingJobs.length && free > 0; index++) {
+        const job = this.waitingJobs[index];
+        const sequence = job.waiting.shift();
+        if (!sequence) continue;
+        const list = joiners.get(job) ?? [];
+        list.push(sequence);
+        joiners.set(job, list);
+        free--;
+      }
+      for (let index = this.waitingJobs.length - 1; index >= 0; index--) {
+        if (this.waitingJobs[index].waiting.length === 0) this.waitingJobs.splice(index, 1);
+      }
+    }
+    const changed = keptRows.length !== this.rows.length || joiners.size > 0;
+    if (!changed) return false;
+
+    const joinedSources: KvRowSource[] = [];
+    const joinedRows: Sequence[] = [];
+    for (const [job, sequences] of joiners) {
+      if (job.cancelled) continue;
+      const length = job.promptIds.length;
+      const output = await this.model.forward({
+        batch: 1,
+        length,
+        inputIds: BigInt64Array.from(job.promptIds, (token) => BigInt(token)),
+        attentionMask: new BigInt64Array(length).fill(1n),
+        positionIds: BigInt64Array.from({ length }, (_, index) => BigInt(index)),
+        past: null,
+      });
+      this.stats.prefills++;
+      if (job.cancelled) continue;
+      const width = output.vocabWidth;
+      const lastRow = output.logits.subarray((length - 1) * width, length * width);
+      const mask = new Uint8Array(length).fill(1);
+      for (const sequence of sequences) {
+        sequence.position = length;
+        // Each sequence gets its own copy of the shared logits: penalties and masks work in place.
+        this.choose(sequence, Float32Array.from(lastRow), 0, width);
+        if (sequence.ended) continue;
+        joinedSources.push({ past: output.presents, row: 0, columns: length, mask });
+        joinedRows.push(sequence);
+      }
+    }
+    // Cancellation may have happened while prefilling.
+    const finalSources: KvRowSource[] = [];
+    const finalRows: Sequence[] = [];
+    keptRows.forEach((row, index) => {
+      if (!row.ended) {
+        finalSources.push(kept[index]);
+        finalRows.push(row);
+      }
+    });
+    joinedRows.forEach((row, index) => {
+      if (!row.ended) {
+        finalSources.push(joinedSources[index]);
+        finalRows.push(row);
+      }
+    });
+    this.batch.rebuild(finalSources);
+    this.rows = finalRows;
+    this.stats.maxRows = Math.max(this.stats.maxRows, finalRows.length);
+    return true;
+  }
+
+  private async decodeStep(): Promise<void> {
+    const rows = this.rows;
+    const fed = rows.map((row) => row.pending.length);
+    const length = Math.max(...fed);
+    const count = rows.length;
+    const inputIds = new BigInt64Array(count * length);
+    const positionIds = new BigInt64Array(count * length);
+    for (let row = 0; row < count; row++) {
+      const sequence = rows[row];
+      const pad = length - fed[row];
+      for (let index = 0; index < length; index++) {
+        const real = index - pad;
+        inputIds[row * length + index] = BigInt(real >= 0 ? sequence.pending[real] : 0);
+        positionIds[row * length + index] = BigInt(sequence.position + Math.max(0, real));
+      }
+    }
+    const output = await this.model.forward({
+      batch: count,
+      length,
+      inputIds,
+      attentionMask: this.batch.attentionMask(length, fed),
+      positionIds,
+      past: this.batch.past,
+    });
+    this.stats.steps++;
+    this.batch.advance(output.presents, length, fed);
+    const width = output.vocabWidth;
+    for (let row = 0; row < count; row++) {
+      const sequence = rows[row];
+      sequence.position += fed[row];
+      sequence.pending = [];
+      if (sequence.ended) continue;
+      this.choose(sequence, output.logits, (row * length + length - 1) * width, width);
+    }
+  }
+
+  /** Picks the next token(s) of one sequence from its logits row, emits text, and ends it when due. */
+  private choose(sequence: Sequence, logits: Float32Array, offset: number, width: number): void {
+    const request = sequence.job.request;
+    const session = sequence.session;
+    // Tokens this sequence may still add: max_tokens and the context both bound it.
+    const budget = Math.min(request.maxTokens - sequence.completionTokens, this.model.contextLength - sequence.position);
+    if (budget <= 0) return this.end(sequence, 'length');
+    const chosen: number[] = [];
+    let forcedOnly = false;
+    const forcedNow = session ? session.forced() : [];
+    if (forcedNow.length > 0) {
+      // Jump-forward: the constraint allows exactly these; no sampling needed. Only as many as fit are
+      // committed, so `accepting` describes the text actually returned.
+      forcedOnly = true;
+      for (const token of forcedNow.slice(0, Math.min(budget, MAX_FORCED_PER_STEP))) {
+        if (!session!.advance(token)) break;
+        chosen.push(token);
+      }
+      if (chosen.length === 0) return this.end(sequence, 'stop');
+    } else {
+      applyRepetitionPenalty(logits, offset, sequence.seen, request.repetitionPenalty);
+      if (session) {
+        this.mask.clear();
+        session.mask(this.mask);
+        this.mask.applyTo(logits, offset);
+      }
+      // Logit columns beyond the tokenizer's vocabulary are padding: never sampled.
+      for (let index = this.vocabularySize; index < width; index++) logits[offset + index] = -Infinity;
+      if (this.scratch.length < width) this.scratch = new Float32Array(width);
+      const token = sampleToken(logits, offset, this.vocabularySize, request, sequence.random, this.scratch);
+      if (token < 0 || this.eos.has(token)) return this.end(sequence, 'stop');
+      if (session && !session.advance(token)) return this.end(sequence, 'stop');
+      chosen.push(token);
+      if (session && !session.finished) {
+        for (const forced of session.forced()) {
+          if (chosen.length >= Math.min(budget, MAX_FORCED_PER_STEP)) break;
+          if (!session.advance(forced)) break;
+          chosen.push(forced);
+        }
+      }
+    }
+
+    for (let index = 0; index < chosen.length; index++) {
+      const token = chosen[index];
+      sequence.completionTokens++;
+      sequence.pending.push(token);
+      if (token < sequence.seenFlags.length && !sequence.seenFlags[token]) {
+        sequence.seenFlags[token] = 1;
+        sequence.seen.push(token);
+      }
+      sequence.undeliveredIds.push(token);
+      if (forcedOnly || index > 0) sequence.undeliveredForced = true;
+      const update = sequence.text.push(this.model.vocabulary.tokenBytes(token));
+      if (update.text.length > 0) this.deliver(sequence, update.text);
+      if (update.stopped) return this.end(sequence, 'stop', true);
+    }
+    if (session?.finished) return this.end(sequence, 'stop');
+    if (sequence.completionTokens >= request.maxTokens) return this.end(sequence, 'length');
+    if (sequence.position + sequence.pending.length >= this.model.contextLength) return this.end(sequence, 'length');
+  }
+
+  private deliver(sequence: Sequence, text: string): void {
+    const event: BackendEvent = { type: 'token-delta', choice: sequence.choice, text, tokenIds: sequence.undeliveredIds };
+    if (sequence.undeliveredForced) event.forced = true;
+    sequence.job.channel.push(event);
+    sequence.undeliveredIds = [];
+    sequence.undeliveredForced = false;
+  }
+
+  private end(sequence: Sequence, finishReason: FinishReason, stopped = false): void {
+    if (sequence.ended) return;
+    sequence.ended = true;
+    sequence.pending = [];
+    const job = sequence.job;
+    if (job.cancelled) return;
+    const rest = stopped ? '' : sequence.text.finish();
+    if (rest.length > 0 || sequence.undeliveredIds.length > 0) this.deliver(sequence, rest);
+    const event: BackendEvent = { type: 'choice-end', choice: sequence.choice, finishReason, completionTokens: sequence.completionTokens };
+    if (sequence.session) event.constraintComplete = sequence.session.accepting;
+    job.channel.push(event);
+    job.open--;
+    if (job.open === 0) job.channel.close();
+  }
+}

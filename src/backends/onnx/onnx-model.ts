@@ -1,0 +1,216 @@
+/**
+ * OnnxModel: one loaded model — the onnxruntime session, its tokenizer, chat template and vocabulary,
+ * and a single `forward` call in optimum's calling convention (input_ids, attention_mask, position_ids,
+ * past_key_values.N.key|value → logits, present.N.key|value).
+ *
+ * The decode loop (batch-scheduler.ts) and the scorer (onnx-scorer.ts) both go through `forward`;
+ * nothing else touches onnxruntime.
+ *
+ * Hazards (onnxruntime-node 1.30): int64 inputs must be BigInt64Array; `present.*` tensors are fed back
+ * as `past_key_values.*` as they are (no copy); an empty past `[B, H, 0, D]` is how the first step starts;
+ * `intraOpNumThreads: undefined` is rejected, so the key is omitted unless set.
+ */
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as ort from 'onnxruntime-node';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { GatewayError } from '../../errors/gateway-error';
+import type { ChatMessage } from '../backend';
+import type { Vocabulary } from '../../decoding/vocabulary';
+import { vocabularyFromTokenizerJson } from '../../decoding/vocabulary-from-tokenizer';
+import { loadModelFolder, type ModelFolder } from './load-model-folder';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export interface OnnxModelOptions {
+  /** The model folder (Hugging Face layout with onnx/model.onnx). */
+  dir: string;
+  /** Model id served to clients; the folder's base name by default. */
+  id?: string;
+  /** 'cpu' (default) or 'cuda' (needs onnxruntime-node's CUDA libraries installed). */
+  executionProvider?: ExecutionProvider;
+  intraOpNumThreads?: number;
+}
+
+export interface ForwardInput {
+  batch: number;
+  /** New tokens per row this step. */
+  length: number;
+  inputIds: BigInt64Array;
+  /** [batch, pastLength + length], 1 = attend. */
+  attentionMask: BigInt64Array;
+  positionIds: BigInt64Array;
+  /** One tensor per past input, in `pastNames` order; null = empty past. */
+  past: ort.Tensor[] | null;
+}
+
+export interface ForwardOutput {
+  /** [batch, length, vocabWidth] */
+  logits: Float32Array;
+  vocabWidth: number;
+  /** In `pastNames` order, ready to feed back. */
+  presents: ort.Tensor[];
+}
+
+export interface OnnxModel {
+  readonly id: string;
+  readonly folder: ModelFolder;
+  readonly vocabulary: Vocabulary;
+  readonly contextLength: number;
+  readonly eosTokenIds: readonly number[];
+  /** past_key_values.N.key, past_key_values.N.value, … in layer order. */
+  readonly pastNames: readonly string[];
+  readonly numKeyValueHeads: number;
+  readonly headDim: number;
+  /** Prompt ids: raw prompts get the tokenizer's special tokens (BOS); chat prompts get the template's. */
+  encodePrompt(request: { prompt?: string; messages?: ChatMessage[] }): number[];
+  /** Text → ids without special tokens. */
+  encodeText(text: string): number[];
+  renderChat(messages: ChatMessage[]): string;
+  forward(input: ForwardInput): Promise<ForwardOutput>;
+  close(): Promise<void>;
+}
+
+function sessionOptions(options: OnnxModelOptions): ort.InferenceSession.SessionOptions {
+  const result: ort.InferenceSession.SessionOptions = {
+    executionProviders: options.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    graphOptimizationLevel: 'all',
+  };
+  if (options.intraOpNumThreads !== undefined) result.intraOpNumThreads = options.intraOpNumThreads;
+  return result;
+}
+
+export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxModel> {
+  const folder = loadModelFolder(options.dir, options.id);
+
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(folder.tokenizerJson, folder.tokenizerConfig);
+    tokenizer.encode('probe');
+  } catch (error) {
+    throw new GatewayError('unavailable', `model folder: ${folder.dir}/tokenizer.json: cannot build the tokenizer (${(error as Error).message})`, {
+      details: { file: `${folder.dir}/tokenizer.json` },
+      cause: error,
+    });
+  }
+
+  let template: Template | undefined;
+  if (folder.chatTemplate !== undefined) {
+    try {
+      template = new Template(folder.chatTemplate);
+    } catch (error) {
+      throw new GatewayError('unavailable', `model folder: ${folder.dir}/tokenizer_config.json: chat_template does not parse (${(error as Error).message})`, {
+        details: { file: `${folder.dir}/tokenizer_config.json` },
+        cause: error,
+      });
+    }
+  }
+
+  const tokenizerHash = createHash('sha256').update(JSON.stringify(folder.tokenizerJson)).digest('hex');
+  const vocabulary = vocabularyFromTokenizerJson(folder.tokenizerJson, {
+    eosTokenIds: folder.eosTokenIds,
+    id: `sha256:${tokenizerHash}`,
+    tokenizerConfig: folder.tokenizerConfig,
+  });
+
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(fs.readFileSync(folder.onnxPath), sessionOptions(options));
+  } catch (error) {
+    throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: onnxruntime cannot load it (${(error as Error).message})`, {
+      details: { file: folder.onnxPath },
+      cause: error,
+    });
+  }
+
+  const inputNames = new Set(session.inputNames);
+  for (const required of ['input_ids', 'attention_mask']) {
+    if (!inputNames.has(required)) throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: no input named ${required}`, { details: { file: folder.onnxPath } });
+  }
+  if (!session.outputNames.includes('logits')) throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: no output named logits`, { details: { file: folder.onnxPath } });
+  const pastNames: string[] = [];
+  const presentNames: string[] = [];
+  for (let layer = 0; inputNames.has(`past_key_values.${layer}.key`); layer++) {
+    pastNames.push(`past_key_values.${layer}.key`, `past_key_values.${layer}.value`);
+    presentNames.push(`present.${layer}.key`, `present.${layer}.value`);
+  }
+  if (pastNames.length === 0) throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: no past_key_values inputs (export with a KV cache)`, { details: { file: folder.onnxPath } });
+  for (const name of presentNames) {
+    if (!session.outputNames.includes(name)) throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: no output named ${name}`, { details: { file: folder.onnxPath } });
+  }
+  const usesPositionIds = inputNames.has('position_ids');
+
+  // Prefer the graph's own static shape for the cache geometry; config.json is the fallback.
+  let numKeyValueHeads = folder.numKeyValueHeads;
+  let headDim = folder.headDim;
+  const metadata = (session as unknown as { inputMetadata?: Array<{ name: string; type?: string; shape?: Array<number | string> }> }).inputMetadata;
+  const pastMetadata = Array.isArray(metadata) ? metadata.find((entry) => entry.name === pastNames[0]) : undefined;
+  if (pastMetadata?.type !== undefined && pastMetadata.type !== 'float32') {
+    throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: past_key_values are ${pastMetadata.type}; only float32 models are supported`, { details: { file: folder.onnxPath } });
+  }
+  if (pastMetadata?.shape && typeof pastMetadata.shape[1] === 'number') numKeyValueHeads = pastMetadata.shape[1];
+  if (pastMetadata?.shape && typeof pastMetadata.shape[3] === 'number') headDim = pastMetadata.shape[3];
+
+  const emptyPastCache = new Map<number, ort.Tensor[]>();
+  function emptyPast(batch: number): ort.Tensor[] {
+    let tensors = emptyPastCache.get(batch);
+    if (!tensors) {
+      tensors = pastNames.map(() => new ort.Tensor('float32', new Float32Array(0), [batch, numKeyValueHeads, 0, headDim]));
+      emptyPastCache.set(batch, tensors);
+    }
+    return tensors;
+  }
+
+  const special = (value: string | undefined): string => value ?? '';
+
+  const model: OnnxModel = {
+    id: folder.id,
+    folder,
+    vocabulary,
+    contextLength: folder.contextLength,
+    eosTokenIds: folder.eosTokenIds,
+    pastNames,
+    numKeyValueHeads,
+    headDim,
+    renderChat(messages: ChatMessage[]): string {
+      if (!template) throw new GatewayError('invalid_request', `model ${folder.id} has no chat template; send a prompt instead of messages`, { param: '/messages' });
+      return template.render({
+        messages,
+        add_generation_prompt: true,
+        bos_token: special(folder.bosToken),
+        eos_token: special(folder.eosToken),
+      });
+    },
+    encodePrompt(request): number[] {
+      if (request.messages !== undefined) {
+        // The template writes BOS itself where the model wants it.
+        return tokenizer.encode(model.renderChat(request.messages), { add_special_tokens: false }).ids;
+      }
+      return tokenizer.encode(request.prompt ?? '', { add_special_tokens: true }).ids;
+    },
+    encodeText(text: string): number[] {
+      return tokenizer.encode(text, { add_special_tokens: false }).ids;
+    },
+    async forward(input: ForwardInput): Promise<ForwardOutput> {
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor('int64', input.inputIds, [input.batch, input.length]),
+        attention_mask: new ort.Tensor('int64', input.attentionMask, [input.batch, input.attentionMask.length / input.batch]),
+      };
+      if (usesPositionIds) feeds.position_ids = new ort.Tensor('int64', input.positionIds, [input.batch, input.length]);
+      const past = input.past ?? emptyPast(input.batch);
+      for (let index = 0; index < pastNames.length; index++) feeds[pastNames[index]] = past[index];
+      const results = await session.run(feeds);
+      const logits = results.logits;
+      return {
+        logits: logits.data as Float32Array,
+        vocabWidth: logits.dims[logits.dims.length - 1],
+        presents: presentNames.map((name) => results[name]),
+      };
+    },
+    async close(): Promise<void> {
+      await session.release();
+    },
+  };
+  return model;
+}
