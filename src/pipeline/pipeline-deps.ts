@@ -11,6 +11,7 @@ import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
 import type { ReinConfig } from '../config/config';
 import type { Principal } from '../access/api-keys';
+import type { AuditEventFields } from '../audit/audit-event';
 
 export type AuditLevel = 'full' | 'redacted' | 'hashes';
 
@@ -83,7 +84,7 @@ export interface ConstraintCompiler {
 
 export interface AuditSink {
   /** Resolves once the record is committed (sync mode); returns the record id. */
-  record(event: Record<string, unknown>, level: AuditLevel): Promise<string | undefined>;
+  record(event: AuditEventFields, level: AuditLevel): Promise<string | undefined>;
   health(): Promise<{ ok: boolean; detail?: string }>;
 }
 

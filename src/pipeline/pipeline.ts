@@ -14,6 +14,7 @@ import type { Principal } from '../access/api-keys';
 import { decide, strongerAction, type Decision, type Finding } from '../safety/finding';
 import type { GenerationRequest } from './generation-request';
 import type { InputPart, PipelineDeps, ResolvedPolicyView, StreamFilter } from './pipeline-deps';
+import type { AuditEventFields, AuditTextPart } from '../audit/audit-event';
 
 export const DEFAULT_MAX_TOKENS = 256;
 
@@ -24,6 +25,8 @@ export interface ChoiceResult {
   decision: Decision;
   constraintComplete?: boolean;
   completionTokens: number;
+  /** The text as generated, before output redaction or refusal (for the audit; never sent to clients). */
+  rawText?: string;
 }
 
 export interface GenerationResult {
@@ -156,7 +159,8 @@ const compileConstraint: Stage = async (deps, context) => {
   }
   context.maxTokens = maxTokens;
   if (!spec && !request.lexical) return;
-  if (backend.capabilities.tokenMask && backend.vocabulary) {
+  // Embedded models mask tokens with it; remote backends check their output with it (byte vocabulary).
+  if (backend.vocabulary) {
     if (!deps.constraints) throw new GatewayError('constraint_unsupported', 'constrained decoding is not available in this build', { param: request.constraintParam });
     try {
       const start = performance.now();
@@ -301,6 +305,7 @@ const outputChecks: Stage = async (deps, context) => {
   );
   results.forEach((result, index) => {
     const choice = context.choices[index];
+    choice.rawText = choice.text;
     const findings = result.findings.map((finding) => ({ ...finding, stage: 'output' as const, choice: index }));
     context.findings.push(...findings);
     const choiceFindings = context.findings.filter((finding) => finding.stage === 'output' && finding.choice === index);
@@ -358,37 +363,41 @@ function resultOf(context: RequestContext): GenerationResult {
 }
 
 /** The audit event's fields for this request (the audit store adds chain fields and applies the level). */
-export function auditFields(context: RequestContext, result: GenerationResult | undefined, error: GatewayError | undefined): Record<string, unknown> {
+export function auditFields(context: RequestContext, result: GenerationResult | undefined, error: GatewayError | undefined): AuditEventFields {
   const { request } = context;
+  const input: AuditTextPart[] = inputParts(request).map((part) => ({ source: part.source, text: part.text, ...(part.role === 'prompt' ? {} : { role: part.role }) }));
   return {
-    request_id: context.requestId,
-    time: new Date(context.startedAt).toISOString(),
+    requestId: context.requestId,
+    time: new Date(context.startedAt),
     route: context.route,
-    api_key_id: context.principal.keyId,
-    model: context.model?.id ?? request.model,
+    operation: request.api === 'chat' ? 'chat' : 'text_completion',
+    apiKeyId: context.principal.authenticated ? context.principal.keyId : null,
+    model: request.model ?? context.model?.id,
+    responseModel: context.model?.id,
     backend: context.backend?.id,
     decoding: {
       temperature: request.temperature,
-      top_p: request.topP,
-      top_k: request.topK,
-      min_p: request.minP,
-      repetition_penalty: request.repetitionPenalty,
-      max_tokens: context.maxTokens ?? request.maxTokens,
+      topP: request.topP,
+      topK: request.topK,
+      minP: request.minP,
+      repetitionPenalty: request.repetitionPenalty,
+      maxTokens: context.maxTokens ?? request.maxTokens,
       n: request.n,
       stop: request.stop,
       seed: request.seed,
+      stream: request.stream,
     },
-    constraint: context.compiled ? { key: context.compiled.key, type: context.constraintSpec?.type ?? 'lexical' } : context.constraintSpec ? { type: context.constraintSpec.type } : undefined,
-    policy: context.policy ? { name: context.policy.name, revision: context.policy.revision } : { name: request.policy },
+    constraint: context.constraintSpec || context.compiled ? { type: context.constraintSpec?.type ?? 'lexical', hash: context.compiled?.key ?? '' } : null,
+    policy: context.policy ? { name: context.policy.name, revision: context.policy.revision } : null,
     findings: context.findings,
-    decision: result?.decision ?? (error?.code === 'content_filter' ? 'block' : undefined),
+    decision: result?.decision ?? (error?.code === 'content_filter' ? 'block' : null),
     status: error ? error.status : 200,
-    error: error ? { code: error.code, message: error.message } : undefined,
-    timings: context.timings,
-    usage: result?.usage ?? { prompt_tokens: context.promptTokens, completion_tokens: 0, total_tokens: context.promptTokens },
-    input: { prompt: request.prompt, messages: request.messages, context: request.context.length ? request.context : undefined },
-    output: result ? result.choices.map((choice) => ({ index: choice.index, text: choice.text, finish_reason: choice.finishReason, decision: choice.decision })) : undefined,
-    replay: { api: request.api, lexical: request.lexical, constraint: context.constraintSpec, checks: request.checks },
+    errorCode: error?.code ?? null,
+    timingsMs: context.timings,
+    usage: { inputTokens: context.promptTokens, outputTokens: result?.usage.completion_tokens ?? 0 },
+    finishReasons: result?.choices.map((choice) => choice.finishReason),
+    input,
+    output: result?.choices.map((choice) => ({ source: `choices/${choice.index}`, text: choice.rawText ?? choice.text })),
   };
 }
 
