@@ -15,7 +15,7 @@
  */
 import type { Decision, Finding } from '../safety/finding';
 import type { ErrorCode } from '../errors/gateway-error';
-import { redactAuditText, sensitiveValues, type AuditTextPart, type RedactedTextPart } from './redact-audit-text';
+import { redactAuditText, redactsWholePart, sensitiveValues, type AuditTextPart, type RedactedTextPart } from './redact-audit-text';
 import { sha256Hex } from './hash-chain';
 
 export type { AuditTextPart } from './redact-audit-text';
@@ -158,7 +158,9 @@ function scrubValue(value: unknown, values: readonly string[], depth = 0): unkno
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
-function copyFinding(finding: Finding, scrubValues: readonly string[]): AuditFinding {
+function copyFinding(finding: Finding, scrubValues: readonly string[], opaque: boolean): AuditFinding {
+  // opaque: the values this finding points at are unknown, so its free text may quote them — keep none of it.
+  if (opaque) return copyFinding({ ...finding, explanation: '[REDACTED]', error: finding.error === undefined ? undefined : '[REDACTED]', details: undefined }, scrubValues, false);
   const copy: AuditFinding = {
     check: finding.check,
     version: finding.version,
@@ -246,7 +248,9 @@ export function buildAuditEvent(fields: AuditEventFields, level: AuditLevel): Au
     api_key_id: fields.apiKeyId ?? null,
     attributes,
     policy: fields.policy ? { name: fields.policy.name, revision: fields.policy.revision } : null,
-    findings: findings.map((finding) => copyFinding(finding, scrubValues)),
+    findings: findings.map((finding) =>
+      copyFinding(finding, scrubValues, level !== 'full' && redactsWholePart(finding, finding.stage === 'input' ? fields.input ?? [] : fields.output ?? [])),
+    ),
     decision: fields.decision ?? null,
     timings_ms: timings,
     audit_level: level,

@@ -115,6 +115,13 @@ export function redactAuditText(parts: readonly AuditTextPart[], findings: reado
   });
 }
 
+/** A sensitive finding whose removed values cannot be told (no usable spans, or no identifiable part). */
+export function redactsWholePart(finding: Finding, parts: readonly AuditTextPart[]): boolean {
+  if (!isSensitiveFinding(finding)) return false;
+  const part = partForFinding(finding, parts);
+  return !part || validSpans(finding, part.text.length) === undefined;
+}
+
 /** The removed substrings (to scrub them from finding explanations); never stored. */
 export function sensitiveValues(parts: readonly AuditTextPart[], findings: readonly Finding[], stage: 'input' | 'output', all: boolean): string[] {
   const values = new Set<string>();

@@ -1,0 +1,22 @@
+/** canonicalJson: key order, no whitespace, undefined dropped, non-finite and over-deep values refused. */
+import { canonicalJson, CANONICAL_JSON_MAX_DEPTH } from '../../../src/audit/canonical-json';
+
+describe('canonicalJson', () => {
+  test('sorts keys at every level and writes no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: [3, { d: 'x', c: null }], é: true })).toBe('{"a":[3,{"c":null,"d":"x"}],"b":1,"é":true}');
+  });
+  test('the same value in another key order encodes to the same bytes', () => {
+    expect(canonicalJson({ x: 1, y: { p: 2, q: 3 } })).toBe(canonicalJson({ y: { q: 3, p: 2 }, x: 1 }));
+  });
+  test('drops undefined members, writes undefined array items as null', () => {
+    expect(canonicalJson({ a: undefined, b: [undefined] })).toBe('{"b":[null]}');
+  });
+  test('refuses NaN, Infinity, functions and nesting beyond the limit', () => {
+    expect(() => canonicalJson({ a: NaN })).toThrow(/non-finite/);
+    expect(() => canonicalJson({ a: Infinity })).toThrow(/non-finite/);
+    expect(() => canonicalJson({ a: () => 1 })).toThrow(/function/);
+    let deep: unknown = 1;
+    for (let index = 0; index <= CANONICAL_JSON_MAX_DEPTH + 1; index++) deep = [deep];
+    expect(() => canonicalJson(deep)).toThrow(/deeper/);
+  });
+});
