@@ -237,11 +237,11 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
     }
     const nativelyEnforced = spec !== undefined && constraintFields !== undefined && !lexical;
     const needsCheck = spec !== undefined || lexical;
-    if (needsCheck && !request.constraint) {
-      throw new GatewayError('constraint_unsupported', `backend ${config.id}: Rein could not compile a checker for this constraint`);
-    }
     if (needsCheck && !nativelyEnforced && config.on_unsupported_constraint === 'refuse') {
       throw new GatewayError('constraint_unsupported', `backend ${config.id} (${kind}) cannot enforce this ${lexical ? 'lexical ' : ''}constraint natively, and its on_unsupported_constraint is 'refuse'`);
+    }
+    if (needsCheck && !request.constraint) {
+      throw new GatewayError('constraint_unsupported', `backend ${config.id}: Rein could not compile a checker for this constraint`);
     }
     // Natively enforced (or unconstrained) outputs stream live, checked byte by byte as they pass; outputs
     // that only Rein can check are buffered until they pass.
