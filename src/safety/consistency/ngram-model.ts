@@ -1,6 +1,6 @@
 /**
  * NgramModel: SelfCheckGPT's n-gram "language model" (Manakul et al. 2023, selfcheckgpt/modeling_ngram.py),
- * rebuilt exactly: texts are lower-cased, split into sentences, tokenized; every n-gram (left-padded with
+ * rebuilt exactly: texts are split into sentences, lower-cased, tokenized; every n-gram (left-padded with
  * `<s>`, so one per token) is counted; `train(k)` gives p(g) = (count(g) + k) / (total + k·|types|), where
  * the types include `<unk>` (count 0); an unseen n-gram gets p(<unk>). For n = 1 this is the paper's
  * unigram model. Note that for n > 1 the probability is of the whole n-gram (a joint frequency), not a
@@ -46,8 +46,9 @@ export class NgramModel {
   }
 
   add(text: string): void {
-    for (const sentence of splitSentences(text.toLowerCase())) {
-      for (const key of this.ngramsOf(sentence.text)) {
+    // Split before lower-casing: the splitter looks for capitals at sentence starts.
+    for (const sentence of splitSentences(text)) {
+      for (const key of this.ngramsOf(sentence.text.toLowerCase())) {
         this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
         this.total++;
       }
