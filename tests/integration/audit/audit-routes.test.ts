@@ -18,6 +18,8 @@ import { verifyInclusionProof } from '../../../src/audit/merkle-tree';
 import type { AuditStore } from '../../../src/audit/audit-store';
 import { appendMany } from '../../unit/audit/audit-store-conformance';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jsonOf = async (response: globalThis.Response): Promise<any> => response.json();
 const silentLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silentLogger };
 
 describe('audit routes', () => {
@@ -60,7 +62,7 @@ describe('audit routes', () => {
   test('without the audit:read role: 403 forbidden', async () => {
     const response = await get('/v1/audit', 'generate');
     expect(response.status).toBe(403);
-    expect((await response.json()).error.code).toBe('forbidden');
+    expect((await jsonOf(response)).error.code).toBe('forbidden');
   });
 
   test('list pages newest first through the cursor and filters by decision and policy', async () => {
@@ -74,9 +76,9 @@ describe('audit routes', () => {
       cursor = body.next_cursor;
     } while (cursor);
     expect(seen).toEqual(Array.from({ length: 25 }, (_, index) => 25 - index));
-    const blocked = await (await get('/v1/audit?decision=block&policy=strict')).json();
+    const blocked = await jsonOf(await get('/v1/audit?decision=block&policy=strict'));
     expect(blocked.records.map((record: { event: { request_id: string } }) => record.event.request_id)).toEqual(['req_21', 'req_15', 'req_9', 'req_3']);
-    const future = await (await get('/v1/audit?since=2999-01-01T00:00:00Z')).json();
+    const future = await jsonOf(await get('/v1/audit?since=2999-01-01T00:00:00Z'));
     expect(future).toEqual({ records: [], next_cursor: null });
   });
 
@@ -95,18 +97,18 @@ describe('audit routes', () => {
   ])('%s → 400 invalid_request naming %s', async (url, param) => {
     const response = await get(url);
     expect(response.status).toBe(400);
-    const body = await response.json();
+    const body = await jsonOf(response);
     expect(body.error).toEqual(expect.objectContaining({ code: 'invalid_request', param, request_id: 'test-request' }));
   });
 
   test('get one record, with an inclusion proof that verifies against the signed head', async () => {
     const response = await get(`/v1/audit/${ids[6]}?proof=1`);
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = await jsonOf(response);
     expect(body.seq).toBe(7);
     expect(body.proof).toEqual(expect.objectContaining({ algorithm: 'rfc6962-sha256', leaf_index: 6, tree_size: 25 }));
     expect(verifyInclusionProof(Buffer.from(body.hash, 'hex'), body.proof.leaf_index, body.proof.tree_size, body.proof.audit_path, body.proof.root)).toBe(true);
-    const plain = await (await get(`/v1/audit/${ids[6]}`)).json();
+    const plain = await jsonOf(await get(`/v1/audit/${ids[6]}`));
     expect(plain.proof).toBeUndefined();
   });
 
@@ -114,7 +116,7 @@ describe('audit routes', () => {
     for (const id of ['aud_00000000000000000000000000000000', 'no-such-thing']) {
       const response = await get(`/v1/audit/${id}`);
       expect(response.status).toBe(404);
-      expect((await response.json()).error.code).toBe('not_found');
+      expect((await jsonOf(response)).error.code).toBe('not_found');
     }
   });
 
@@ -132,12 +134,12 @@ describe('audit routes', () => {
   test('verify: 200 with the head, then 409 naming the edited record', async () => {
     const ok = await get('/v1/audit/verify');
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ ok: true, records: 25, head: expect.objectContaining({ seq: 25, tree_size: 25, id: ids[24] }) });
+    expect(await jsonOf(ok)).toEqual({ ok: true, records: 25, head: expect.objectContaining({ seq: 25, tree_size: 25, id: ids[24] }) });
     const db = new Database(file);
     db.exec(`UPDATE audit_records SET event = replace(event, 'answer 12', 'answer 13') WHERE seq = 12`);
     db.close();
     const bad = await get('/v1/audit/verify');
     expect(bad.status).toBe(409);
-    expect(await bad.json()).toEqual({ ok: false, first_bad: { seq: 12, id: ids[11], reason: expect.stringMatching(/edited/) } });
+    expect(await jsonOf(bad)).toEqual({ ok: false, first_bad: { seq: 12, id: ids[11], reason: expect.stringMatching(/edited/) } });
   });
 });
