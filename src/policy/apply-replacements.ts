@@ -1,0 +1,40 @@
+/**
+ * applyReplacements: puts span replacements from several checks into one text. Overlapping or
+ * touching-inside spans are merged into one span, replaced by the replacement of the widest span
+ * that went into it (an email inside a redacted secret assignment disappears with it); replacements
+ * are applied right to left so earlier offsets stay valid.
+ */
+export interface Replacement {
+  start: number;
+  end: number;
+  text: string;
+}
+
+export function mergeReplacements(replacements: readonly Replacement[]): Replacement[] {
+  const sorted = [...replacements]
+    .filter((replacement) => replacement.end > replacement.start)
+    .sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: Array<Replacement & { width: number }> = [];
+  for (const replacement of sorted) {
+    const last = merged[merged.length - 1];
+    const width = replacement.end - replacement.start;
+    if (last && replacement.start < last.end) {
+      if (width > last.width) {
+        last.text = replacement.text;
+        last.width = width;
+      }
+      last.end = Math.max(last.end, replacement.end);
+    } else merged.push({ ...replacement, width });
+  }
+  return merged.map(({ start, end, text }) => ({ start, end, text }));
+}
+
+export function applyReplacements(text: string, replacements: readonly Replacement[]): string {
+  let result = text;
+  const merged = mergeReplacements(replacements);
+  for (let i = merged.length - 1; i >= 0; i--) {
+    const { start, end, text: replacement } = merged[i];
+    result = result.slice(0, start) + replacement + result.slice(end);
+  }
+  return result;
+}

@@ -1,0 +1,268 @@
+/**
+ * The check engine: runs a policy's input checks over the parts of a request (prompt, each message
+ * with its role, each context document) and its output checks over each choice's output, all in
+ * parallel, each under its own timeout (an AbortSignal the check receives, and a race for checks that
+ * ignore it). Raw DetectorResults become Findings: the threshold decides the verdict (score >= threshold,
+ * or < threshold for checks that fire when below), the entry's action and enforcement are attached,
+ * and errors follow the entry's fail_mode:
+ *   closed (default): verdict `error`, the entry's action — except that sanitize/redact become block,
+ *                     because text that could not be checked cannot be cleaned either;
+ *   open:             verdict `error`, action allow, and the explanation says the check was skipped.
+ * An error is never silently an allow. Sanitize/redact actions rewrite the text: span replacements
+ * from all firing enforced checks are merged and applied right to left; a check that only returns a
+ * whole `sanitized` text is re-run on the partially cleaned text when others changed it too.
+ */
+import type { ChatMessage } from '../backends/backend';
+import type { DetectorContext, DetectorResult, OutputCheckContext } from '../safety/detector';
+import { decide, type Action, type Decision, type Finding, type Stage } from '../safety/finding';
+import { applyReplacements, type Replacement } from './apply-replacements';
+import type { CheckInfo, CheckRegistry } from './check-registry';
+import { DEFAULT_APPLIES_TO, DEFAULT_TIMEOUT_MS, type CheckEntry, type InputRole, type Policy } from './policy-types';
+
+export interface InputParts {
+  prompt?: string;
+  messages?: ChatMessage[];
+  /** Grounding documents: screened as untrusted input (indirect injection). */
+  context?: string[];
+}
+
+export interface InputPart {
+  /** `prompt`, `messages/2`, `context/0`. */
+  source: string;
+  role: InputRole;
+  text: string;
+}
+
+export interface InputCheckOutcome {
+  findings: Finding[];
+  sanitizedParts: InputParts;
+  decision: Decision;
+}
+
+export interface OutputRunContext {
+  input?: string;
+  samples?: string[];
+  sources?: string[];
+  drawSamples?(count: number, temperature: number): Promise<string[]>;
+  /** Choice index for n > 1 (copied into findings). */
+  choice?: number;
+}
+
+export interface OutputCheckOutcome {
+  findings: Finding[];
+  sanitizedOutput: string;
+  decision: Decision;
+}
+
+class CheckTimeoutError extends Error {}
+
+interface CheckRun {
+  results?: DetectorResult[];
+  error?: string;
+  durationMs: number;
+}
+
+export function listInputParts(parts: InputParts): InputPart[] {
+  const list: InputPart[] = [];
+  if (typeof parts.prompt === 'string') list.push({ source: 'prompt', role: 'prompt', text: parts.prompt });
+  (parts.messages ?? []).forEach((message, index) => list.push({ source: `messages/${index}`, role: message.role, text: message.content }));
+  (parts.context ?? []).forEach((document, index) => list.push({ source: `context/${index}`, role: 'context', text: document }));
+  return list;
+}
+
+/** Runs `work` with its own AbortSignal, failing after `timeoutMs` or when `outer` aborts. */
+export async function runWithTimeout<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal): Promise<T> {
+  if (outer.aborted) throw outer.reason ?? new Error('aborted');
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new CheckTimeoutError(`timed out after ${timeoutMs} ms`);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    onAbort = () => {
+      controller.abort(outer.reason);
+      reject(outer.reason ?? new Error('aborted'));
+    };
+    outer.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => work(controller.signal)), stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) outer.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runCheck(
+  entry: CheckEntry,
+  info: CheckInfo | undefined,
+  stage: Stage,
+  text: string,
+  role: DetectorContext['role'],
+  outputContext: OutputRunContext | undefined,
+  signal: AbortSignal,
+): Promise<CheckRun> {
+  const started = performance.now();
+  try {
+    const results = await runWithTimeout(async (checkSignal) => {
+      if (!info || info.missing) throw new Error(`check '${entry.check}' is not installed in this build`);
+      const base: DetectorContext = { role, params: entry.params, signal: checkSignal };
+      if (stage === 'output' && info.outputCheck) {
+        const context: OutputCheckContext = {
+          ...base, input: outputContext?.input, samples: outputContext?.samples, sources: outputContext?.sources,
+          drawSamples: outputContext?.drawSamples,
+        };
+        return info.outputCheck.check(text, context);
+      }
+      if (!info.detector) throw new Error(`check '${entry.check}' has no ${stage} implementation`);
+      return info.detector.detect(text, base);
+    }, entry.timeout_ms ?? DEFAULT_TIMEOUT_MS, signal);
+    if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
+    for (const result of results) {
+      if (typeof result.score !== 'number' || Number.isNaN(result.score)) throw new Error(`check '${entry.check}' returned a score that is not a number`);
+    }
+    return { results, durationMs: performance.now() - started };
+  } catch (error) {
+    if (signal.aborted) throw signal.reason ?? error;
+    return { error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started };
+  }
+}
+
+export function fires(score: number, threshold: number, firesWhen: CheckInfo['firesWhen']): boolean {
+  return firesWhen === 'below' ? score < threshold : score >= threshold;
+}
+
+function escalate(action: Action): Action {
+  return action === 'sanitize' || action === 'redact' ? 'block' : action;
+}
+
+/** Turns one check run into findings: one per firing result, or one passing finding. */
+export function runToFindings(entry: CheckEntry, info: CheckInfo | undefined, run: CheckRun, stage: Stage, source?: string, choice?: number): Finding[] {
+  const enforced = entry.enforcement === 'enforce';
+  const base = {
+    version: info?.detector?.version ?? info?.outputCheck?.version,
+    stage,
+    ...(choice === undefined ? {} : { choice }),
+    enforced,
+    ...(source === undefined ? {} : { source }),
+    durationMs: Math.round(run.durationMs * 1000) / 1000,
+  };
+  const entryDetails = { entry: entry.pointer, ...(entry.id ? { entry_id: entry.id } : {}) };
+  if (run.error !== undefined || !run.results) {
+    const error = run.error ?? 'no result';
+    if (entry.fail_mode === 'open') {
+      return [{
+        check: entry.check, ...base, verdict: 'error', action: 'allow', score: 0, error,
+        explanation: `${entry.check} failed (${error}); fail_mode open: the check was skipped and the text allowed`,
+        details: entryDetails,
+      }];
+    }
+    const action = escalate(entry.action);
+    return [{
+      check: entry.check, ...base, verdict: 'error', action, score: 1, error,
+      explanation: `${entry.check} failed (${error}); fail_mode closed: treated as firing, action ${action}` +
+        (action !== entry.action ? ` (the text could not be checked, so it cannot be ${entry.action}ed)` : ''),
+      details: entryDetails,
+    }];
+  }
+  const threshold = entry.threshold ?? info?.defaultThreshold ?? 0.5;
+  const firesWhen = info?.firesWhen ?? 'at_or_above';
+  const firing = run.results.filter((result) => fires(result.score, threshold, firesWhen));
+  const findingOf = (result: DetectorResult, verdict: 'pass' | 'fail'): Finding => ({
+    check: result.subCheck ? `${entry.check}.${result.subCheck}` : entry.check,
+    ...base,
+    verdict,
+    action: verdict === 'fail' ? entry.action : 'allow',
+    score: Math.min(1, Math.max(0, result.score)),
+    explanation: result.explanation,
+    ...(result.spans && result.spans.length > 0 ? { spans: result.spans } : {}),
+    details: { ...(result.details ?? {}), ...entryDetails, threshold, ...(firesWhen === 'below' ? { fires_when: 'below' } : {}) },
+  });
+  if (firing.length > 0) return firing.map((result) => findingOf(result, 'fail'));
+  if (run.results.length === 0) return [{ check: entry.check, ...base, verdict: 'pass', action: 'allow', score: 0, explanation: `${entry.check}: no result`, details: entryDetails }];
+  const top = run.results.reduce((best, result) => (firesWhen === 'below' ? result.score < best.score : result.score > best.score) ? result : best);
+  return [findingOf(top, 'pass')];
+}
+
+interface FiredRun {
+  entry: CheckEntry;
+  info: CheckInfo | undefined;
+  run: CheckRun;
+}
+
+/** Applies the sanitize/redact effects of the firing, enforced runs on one text. */
+async function sanitizeText(text: string, fired: FiredRun[], rerun: (fired: FiredRun, text: string) => Promise<CheckRun>): Promise<string> {
+  const replacements: Replacement[] = [];
+  const wholeText: Array<{ fired: FiredRun; sanitized: string }> = [];
+  for (const item of fired) {
+    const { entry, info, run } = item;
+    if (entry.enforcement !== 'enforce' || (entry.action !== 'sanitize' && entry.action !== 'redact') || !run.results) continue;
+    const threshold = entry.threshold ?? info?.defaultThreshold ?? 0.5;
+    const firing = run.results.filter((result) => fires(result.score, threshold, info?.firesWhen ?? 'at_or_above'));
+    const sanitized = firing.find((result) => typeof result.sanitized === 'string' && !result.replacements)?.sanitized;
+    if (sanitized !== undefined) {
+      wholeText.push({ fired: item, sanitized });
+      continue;
+    }
+    for (const result of firing) {
+      if (result.replacements) replacements.push(...result.replacements);
+      else for (const [start, end] of result.spans ?? []) replacements.push({ start, end, text: entry.action === 'redact' ? '[REDACTED]' : '' });
+    }
+  }
+  let current = applyReplacements(text, replacements);
+  if (wholeText.length === 1 && replacements.length === 0) return wholeText[0].sanitized;
+  for (const { fired: item } of wholeText) {
+    const again = await rerun(item, current);
+    const replacement = again.results?.find((result) => typeof result.sanitized === 'string')?.sanitized;
+    if (replacement !== undefined) current = replacement;
+  }
+  return current;
+}
+
+function appliesTo(entry: CheckEntry, part: InputPart): boolean {
+  return (entry.applies_to ?? DEFAULT_APPLIES_TO).includes(part.role);
+}
+
+export async function runInputChecks(policy: Policy, parts: InputParts, registry: CheckRegistry, signal: AbortSignal): Promise<InputCheckOutcome> {
+  const list = listInputParts(parts);
+  const jobs = policy.input.flatMap((entry) =>
+    list.map((part, partIndex) => ({ entry, part, partIndex })).filter(({ part }) => appliesTo(entry, part)));
+  const runs = await Promise.all(jobs.map(async (job) => {
+    const info = registry.get(job.entry.check);
+    return { ...job, info, run: await runCheck(job.entry, info, 'input', job.part.text, job.part.role, undefined, signal) };
+  }));
+  const findings = runs.flatMap(({ entry, info, run, part }) => runToFindings(entry, info, run, 'input', part.source));
+
+  const sanitizedTexts = await Promise.all(list.map((part, partIndex) => sanitizeText(
+    part.text,
+    runs.filter((run) => run.partIndex === partIndex),
+    (item, text) => runCheck(item.entry, item.info, 'input', text, part.role, undefined, signal),
+  )));
+  const sanitizedParts: InputParts = {};
+  let cursor = 0;
+  if (typeof parts.prompt === 'string') sanitizedParts.prompt = sanitizedTexts[cursor++];
+  if (parts.messages) sanitizedParts.messages = parts.messages.map((message) => ({ ...message, content: sanitizedTexts[cursor++] }));
+  if (parts.context) sanitizedParts.context = parts.context.map(() => sanitizedTexts[cursor++]);
+  return { findings, sanitizedParts, decision: decide(findings) };
+}
+
+export async function runOutputChecks(
+  policy: Policy,
+  output: string,
+  context: OutputRunContext,
+  registry: CheckRegistry,
+  signal: AbortSignal,
+  options: { entries?: readonly CheckEntry[] } = {},
+): Promise<OutputCheckOutcome> {
+  const entries = options.entries ?? policy.output;
+  const runs = await Promise.all(entries.map(async (entry) => {
+    const info = registry.get(entry.check);
+    return { entry, info, run: await runCheck(entry, info, 'output', output, 'assistant', context, signal) };
+  }));
+  const findings = runs.flatMap(({ entry, info, run }) => runToFindings(entry, info, run, 'output', undefined, context.choice));
+  const sanitizedOutput = await sanitizeText(output, runs, (item, text) => runCheck(item.entry, item.info, 'output', text, 'assistant', context, signal));
+  return { findings, sanitizedOutput, decision: decide(findings) };
+}
