@@ -37,7 +37,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     loaded = require(path.join(__dirname, command.module));
   } catch (error) {
-    process.stderr.write(`rein: command '${name}' is not available in this build (${(error as Error).message})\n`);
+    const notFound = (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && (error as Error).message.includes(path.basename(command.module));
+    if (!notFound) throw error;
+    process.stderr.write(`rein: command '${name}' is not available in this build\n`);
     return 2;
   }
   return loaded.run(rest);

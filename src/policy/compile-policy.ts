@@ -6,6 +6,9 @@
  * objects merged; cycles and missing parents are errors) → fill defaults → revision.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { packageRoot } from '../util/package-root';
 import Ajv, { type ErrorObject } from 'ajv';
 import type { CheckRegistry } from './check-registry';
 import { canonicalJson } from './canonical-json';
@@ -16,8 +19,9 @@ import {
 } from './policy-types';
 import type { Action } from '../safety/finding';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const POLICY_SCHEMA: Record<string, unknown> = require('../../policies/policy.schema.json');
+// The schema ships in policies/ (editors use it for completion); read it from the package root so that
+// src/ (tests) and dist/src/ (the built CLI) both find it.
+export const POLICY_SCHEMA: Record<string, unknown> = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'policies', 'policy.schema.json'), 'utf8'));
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(POLICY_SCHEMA);
