@@ -83,6 +83,8 @@ export class BatchScheduler {
   private scratch = new Float32Array(0);
   private mask: TokenMask;
   private running = false;
+  /** Sequences taken from the queue whose prefill is in progress. */
+  private admitting: Sequence[] = [];
   private closed = false;
   /** Steps run and the largest batch seen (for tests and metrics). */
   stats = { steps: 0, maxRows: 0, prefills: 0 };
@@ -132,13 +134,14 @@ export class BatchScheduler {
 
   /** Sequences running and waiting now. */
   load(): { running: number; waiting: number } {
-    return { running: this.rows.filter((row) => !row.ended).length, waiting: this.waitingJobs.reduce((sum, job) => sum + job.waiting.length, 0) };
+    const live = (row: Sequence): boolean => !row.ended;
+    return { running: this.rows.filter(live).length + this.admitting.filter(live).length, waiting: this.waitingJobs.reduce((sum, job) => sum + job.waiting.length, 0) };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const job of [...this.waitingJobs]) this.cancel(job, new GatewayError('unavailable', 'the model is shutting down'));
-    for (const row of this.rows) this.cancel(row.job, new GatewayError('unavailable', 'the model is shutting down'));
+    for (const row of [...this.rows, ...this.admitting]) this.cancel(row.job, new GatewayError('unavailable', 'the model is shutting down'));
     while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
@@ -177,6 +180,7 @@ export class BatchScheduler {
     const index = this.waitingJobs.indexOf(job);
     if (index >= 0) this.waitingJobs.splice(index, 1);
     for (const row of this.rows) if (row.job === job) row.ended = true;
+    for (const row of this.admitting) if (row.job === job) row.ended = true;
     job.channel.fail(error);
   }
 
@@ -198,7 +202,9 @@ export class BatchScheduler {
       const failure = toGatewayError(error);
       const jobs = new Set(this.rows.map((row) => row.job));
       for (const job of jobs) this.cancel(job, failure);
+      for (const row of this.admitting) this.cancel(row.job, failure);
       this.rows = [];
+      this.admitting = [];
       this.batch.rebuild([]);
     } finally {
       this.running = false;
@@ -234,6 +240,7 @@ export class BatchScheduler {
     }
     const changed = keptRows.length !== this.rows.length || joiners.size > 0;
     if (!changed) return false;
+    this.admitting = [...joiners.values()].flat();
 
     const joinedSources: KvRowSource[] = [];
     const joinedRows: Sequence[] = [];
@@ -279,6 +286,7 @@ export class BatchScheduler {
     });
     this.batch.rebuild(finalSources);
     this.rows = finalRows;
+    this.admitting = [];
     this.stats.maxRows = Math.max(this.stats.maxRows, finalRows.length);
     return true;
   }

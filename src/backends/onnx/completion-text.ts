@@ -3,10 +3,10 @@
  *
  * - UTF-8-safe: tokens are appended as bytes (the vocabulary's view, the same bytes the constraint
  *   engine checked) through a streaming TextDecoder, so half a multi-byte character is never emitted.
- * - Stop sequences are found in the text, also when they straddle token boundaries. The last
- *   (longest stop − 1) characters are held back until they can no longer begin a stop sequence;
- *   the stop text itself is never returned. Hazard: the hold-back window must be at least the longest
- *   stop sequence minus one, or a stop split across two deltas leaks its first half.
+ * - Stop sequences are found in the text, also when they straddle token boundaries. The longest tail
+ *   of the text that is the beginning of some stop sequence is held back until it can no longer begin
+ *   one; the stop text itself is never returned. Hazard: releasing any character that could still
+ *   begin a stop leaks the first half of a stop split across two deltas.
  */
 export interface TextUpdate {
   /** Newly releasable text (may be empty). */
@@ -18,21 +18,20 @@ export interface TextUpdate {
 export class CompletionText {
   private readonly decoder = new TextDecoder('utf-8', { fatal: false });
   private readonly stops: string[];
-  private readonly holdBack: number;
   private text = '';
   private released = 0;
   private done = false;
 
   constructor(stops: readonly string[]) {
     this.stops = stops.filter((stop) => stop.length > 0);
-    this.holdBack = this.stops.reduce((longest, stop) => Math.max(longest, stop.length), 0) - 1;
   }
 
   /** Appends a token's bytes (null for special tokens, which add no text). */
   push(bytes: Uint8Array | null): TextUpdate {
     if (this.done) return { text: '', stopped: true };
     if (bytes === null || bytes.length === 0) return { text: '', stopped: false };
-    const searchFrom = Math.max(0, this.text.length - Math.max(0, this.holdBack));
+    // Released text never holds the start of a stop (see heldBack), so the search starts there.
+    const searchFrom = this.released;
     this.text += this.decoder.decode(bytes, { stream: true });
     if (this.stops.length > 0) {
       let earliest = -1;
@@ -48,11 +47,26 @@ export class CompletionText {
         return { text: out, stopped: true };
       }
     }
-    const limit = this.stops.length > 0 ? this.text.length - this.holdBack : this.text.length;
+    const limit = this.text.length - this.heldBack();
     if (limit <= this.released) return { text: '', stopped: false };
     const out = this.text.slice(this.released, limit);
     this.released = limit;
     return { text: out, stopped: false };
+  }
+
+  /** Length of the longest tail of the unreleased text that is a proper prefix of a stop sequence. */
+  private heldBack(): number {
+    let longest = 0;
+    const available = this.text.length - this.released;
+    for (const stop of this.stops) {
+      for (let length = Math.min(stop.length - 1, available); length > longest; length--) {
+        if (this.text.endsWith(stop.slice(0, length))) {
+          longest = length;
+          break;
+        }
+      }
+    }
+    return longest;
   }
 
   /** End of generation (not by a stop sequence): releases what was held back, and any dangling bytes as U+FFFD. */

@@ -36,6 +36,8 @@ export interface OnnxBackend extends Backend {
   readonly model: OnnxModel;
   /** Sequences running and waiting (for metrics and tests). */
   load(): { running: number; waiting: number };
+  /** Forward passes run, prefills, and the largest batch seen since start. */
+  batchStats(): { steps: number; prefills: number; maxRows: number };
   vocabulary(model: string): Vocabulary;
   countPromptTokens(request: Pick<BackendRequest, 'model' | 'prompt' | 'messages'>): number;
 }
@@ -126,6 +128,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<On
       };
     },
     load: () => scheduler.load(),
+    batchStats: () => ({ ...scheduler.stats }),
     async ready() {
       return closed ? { ok: false, detail: 'closed' } : { ok: true, detail: `${model.id} loaded` };
     },

@@ -1,0 +1,128 @@
+/** @jest-environment ./tests/unit/onnx/onnx-test-environment.js */
+/**
+ * Continuous batching: sequences from different requests share forward passes, join and leave between
+ * steps, respect the maximum batch size and a fair queue, and each request's output for a given seed is
+ * the one it gets alone.
+ */
+import { createOnnxBackend, type OnnxBackend } from '../../../src/backends/onnx/onnx-backend';
+import type { BackendRequest } from '../../../src/backends/backend';
+import { TINY_GPT2, TINY_LLAMA, collect, makeRequest, type GenerationResult } from './backend-helpers';
+import { digitsConstraint } from './test-constraints';
+
+function summary(result: GenerationResult): Array<{ ids: number[]; text: string; finish?: string }> {
+  return result.choices.map((choice) => ({ ids: choice.tokenIds, text: choice.text, finish: choice.finishReason }));
+}
+
+describe.each([
+  ['tiny-llama', TINY_LLAMA],
+  ['tiny-gpt2', TINY_GPT2],
+])('continuous batching on %s', (id, dir) => {
+  let solo: OnnxBackend;
+  beforeAll(async () => {
+    solo = await createOnnxBackend({ modelDir: dir, maxBatchSize: 1 });
+  });
+  afterAll(async () => {
+    await solo.close();
+  });
+
+  function requests(backend: OnnxBackend): BackendRequest[] {
+    const vocabulary = backend.vocabulary(id);
+    return [
+      makeRequest(id, { prompt: 'The gateway checks what', seed: 1, maxTokens: 30 }),
+      makeRequest(id, { prompt: 'In the morning the river was quiet and', seed: 2, maxTokens: 12, n: 2 }),
+      makeRequest(id, { prompt: 'Numbers', temperature: 0, maxTokens: 25 }),
+      makeRequest(id, { prompt: 'She opened the window', seed: 4, maxTokens: 20, topK: 20, topP: 0.9, repetitionPenalty: 1.3 }),
+      makeRequest(id, { prompt: 'Invoice', seed: 5, maxTokens: 15, constraint: digitsConstraint(vocabulary, 2, vocabulary.encode('Total: ')) }),
+      makeRequest(id, { messages: [{ role: 'user', content: 'hi' }], prompt: undefined, seed: 6, maxTokens: 18, stop: ['e'] }),
+    ];
+  }
+
+  test('concurrent requests give exactly what each gets alone', async () => {
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 16 });
+    try {
+      const alone: GenerationResult[] = [];
+      for (const request of requests(solo)) alone.push(await collect(solo, request));
+      const together = await Promise.all(requests(batched).map((request) => collect(batched, request)));
+      together.forEach((result, index) => expect(summary(result)).toEqual(summary(alone[index])));
+      const stats = batched.batchStats();
+      expect(stats.maxRows).toBeGreaterThan(1);
+      // Fewer forward passes than running them one after another (batching happened).
+      expect(stats.steps).toBeLessThan(solo.batchStats().steps);
+    } finally {
+      await batched.close();
+    }
+  });
+
+  test('sequences join a running batch mid-flight and leave it without disturbing the others', async () => {
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8 });
+    try {
+      const long = makeRequest(id, { prompt: 'The gateway checks what', seed: 21, maxTokens: 60 });
+      const late = [makeRequest(id, { prompt: 'A policy says', seed: 22, maxTokens: 10 }), makeRequest(id, { prompt: 'Every decision', seed: 23, maxTokens: 14, n: 2 })];
+      const expectedLong = await collect(solo, long);
+      const expectedLate = await Promise.all(late.map((request) => collect(solo, request)));
+
+      let lateResults: Promise<GenerationResult[]> | undefined;
+      const longResult: GenerationResult = { promptTokens: 0, choices: [{ text: '', tokenIds: [], deltas: 0 }], events: [] };
+      for await (const event of batched.generate(long, new AbortController().signal)) {
+        if (event.type !== 'token-delta') continue;
+        longResult.choices[0].text += event.text;
+        longResult.choices[0].tokenIds.push(...event.tokenIds);
+        if (longResult.choices[0].tokenIds.length >= 5 && !lateResults) lateResults = Promise.all(late.map((request) => collect(batched, request)));
+      }
+      expect(longResult.choices[0].tokenIds).toEqual(expectedLong.choices[0].tokenIds);
+      const lateDone = await lateResults!;
+      lateDone.forEach((result, index) => expect(summary(result)).toEqual(summary(expectedLate[index])));
+      expect(batched.batchStats().maxRows).toBeGreaterThanOrEqual(3);
+    } finally {
+      await batched.close();
+    }
+  });
+
+  test('a cancelled request leaves at once; the rest are unaffected', async () => {
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8 });
+    try {
+      const keep = makeRequest(id, { prompt: 'The gateway checks what', seed: 31, maxTokens: 40 });
+      const expected = await collect(solo, keep);
+      const controller = new AbortController();
+      const doomed = (async () => {
+        let seen = 0;
+        for await (const event of batched.generate(makeRequest(id, { prompt: 'Questions are answered', seed: 32, maxTokens: 100, n: 3 }), controller.signal)) {
+          if (event.type === 'token-delta' && ++seen === 4) {
+            controller.abort();
+            expect(batched.load().running).toBe(1);
+          }
+        }
+      })();
+      const kept = collect(batched, keep);
+      await expect(doomed).rejects.toMatchObject({ name: 'AbortError' });
+      expect(summary(await kept)).toEqual(summary(expected));
+    } finally {
+      await batched.close();
+    }
+  });
+
+  test('the maximum batch size holds and the queue is fair', async () => {
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 2 });
+    try {
+      const big = makeRequest(id, { prompt: 'The gateway', seed: 41, maxTokens: 20, n: 4, temperature: 0, stop: [] });
+      const small = makeRequest(id, { prompt: 'A policy', seed: 42, maxTokens: 20, temperature: 0 });
+      const order: string[] = [];
+      const track = async (name: string, request: BackendRequest): Promise<GenerationResult> => {
+        const result = await collect(batched, request);
+        result.events.forEach((event) => {
+          if (event.type === 'choice-end') order.push(`${name}${event.choice}`);
+        });
+        order.push(`${name}-done`);
+        return result;
+      };
+      const [bigResult, smallResult] = await Promise.all([track('big', big), track('small', small)]);
+      expect(batched.batchStats().maxRows).toBe(2);
+      expect(bigResult.choices).toHaveLength(4);
+      expect(summary(smallResult)).toEqual(summary(await collect(solo, small)));
+      // Round-robin: the small request does not wait for all four of the big one's samples.
+      expect(order.indexOf('small-done')).toBeLessThan(order.indexOf('big-done'));
+    } finally {
+      await batched.close();
+    }
+  });
+});
