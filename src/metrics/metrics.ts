@@ -14,7 +14,7 @@ export interface Metrics {
   readonly tokensGenerated: client.Counter<'model'>;
   readonly promptTokens: client.Counter<'model'>;
   readonly inflightRequests: client.Gauge;
-  readonly policyReloadErrors: client.Counter;
+  readonly policyReloadErrors: client.Counter<'policy'>;
   readonly auditDropped: client.Counter;
   readonly auditAppendDuration: client.Histogram;
   readonly rateLimited: client.Counter<'key'>;
@@ -40,7 +40,7 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Metri
     tokensGenerated: new client.Counter({ name: 'rein_generated_tokens_total', help: 'Completion tokens generated', labelNames: ['model'], registers: [registry] }),
     promptTokens: new client.Counter({ name: 'rein_prompt_tokens_total', help: 'Prompt tokens processed', labelNames: ['model'], registers: [registry] }),
     inflightRequests: new client.Gauge({ name: 'rein_inflight_requests', help: 'Requests in flight', registers: [registry] }),
-    policyReloadErrors: new client.Counter({ name: 'rein_policy_reload_errors_total', help: 'Policy files that failed to (re)load', registers: [registry] }),
+    policyReloadErrors: new client.Counter({ name: 'rein_policy_reload_errors_total', help: 'Policy files that failed validation on load or reload (the previous good version stays in force)', labelNames: ['policy'], registers: [registry] }),
     auditDropped: new client.Counter({ name: 'rein_audit_dropped_total', help: 'Audit records lost in async mode', registers: [registry] }),
     auditAppendDuration: new client.Histogram({ name: 'rein_audit_append_duration_seconds', help: 'Audit append latency', buckets: fast, registers: [registry] }),
     rateLimited: new client.Counter({ name: 'rein_rate_limited_total', help: 'Requests refused by rate limits', labelNames: ['key'], registers: [registry] }),

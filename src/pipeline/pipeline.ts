@@ -211,12 +211,15 @@ const generate: Stage = async (deps, context, sink) => {
   const { request } = context;
   const policy = context.policy!;
   const backend = context.backend!;
+  // Checks that need the whole output (self-consistency, grounding) buffer the stream; the response says so.
+  const buffered = policy.needsFullOutput || request.checks?.selfConsistency !== undefined || request.checks?.grounding === true;
   const accumulators: ChoiceAccumulator[] = [];
   for (let index = 0; index < request.n; index++) {
-    const filter = sink && !policy.needsFullOutput ? deps.policies.createStreamFilter?.(policy, index) : undefined;
+    const filter = sink && !buffered ? deps.policies.createStreamFilter?.(policy, index) : undefined;
     accumulators.push({ text: '', completionTokens: 0, filter });
   }
-  const streamLive = sink !== undefined && !policy.needsFullOutput;
+  const streamLive = sink !== undefined && !buffered;
+  if (sink && buffered) context.timings.stream_buffered = 1;
   const startedAt = performance.now();
   let firstToken = true;
   for await (const event of backend.generate(backendRequest(context), context.signal) as AsyncIterable<BackendEvent>) {
