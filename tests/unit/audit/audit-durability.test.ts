@@ -9,6 +9,7 @@ import client from 'prom-client';
 import { buildAuditEvent } from '../../../src/audit/audit-event';
 import { openAuditStore } from '../../../src/audit/open-audit-store';
 import { withAuditDurability } from '../../../src/audit/async-audit-store';
+import { createAuditSink } from '../../../src/audit/audit-sink';
 import { GatewayError } from '../../../src/errors/gateway-error';
 import type { AuditStore } from '../../../src/audit/audit-store';
 import { sampleFields } from './audit-store-conformance';
@@ -98,5 +99,23 @@ describe('audit durability modes', () => {
     const store = await openAuditStore(`sqlite:${path.join(dir, 'c.sqlite')}`, { hmacKey: KEY });
     await store.close();
     await expect(store.append(buildAuditEvent(sampleFields(1), 'full'))).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('createAuditSink (the pipeline adapter)', () => {
+  test('records at the given level and returns the committed record id', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-audit-'));
+    try {
+      const store = await openAuditStore(`sqlite:${path.join(dir, 's.sqlite')}`, { hmacKey: KEY });
+      const sink = createAuditSink(store);
+      const id = await sink.record(sampleFields(4), 'hashes');
+      const record = await store.get(id!);
+      expect(record?.event.audit_level).toBe('hashes');
+      expect(JSON.stringify(record?.event)).not.toContain('prompt number 4');
+      expect(await sink.health()).toEqual({ ok: true });
+      await store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
