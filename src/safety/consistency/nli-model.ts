@@ -39,6 +39,9 @@ export interface NliModelOptions {
   maxLength?: number;
 }
 
+/** Characters kept per window token before tokenizing a premise (a generous bound on token length). */
+const PREMISE_CHARS_PER_TOKEN = 16;
+
 type LabelName = 'entailment' | 'neutral' | 'contradiction';
 
 function labelIndexes(config: Record<string, unknown>): Record<LabelName, number> {
@@ -76,32 +79,61 @@ class OnnxNliModel implements NliModel {
     this.id = `nli:${path.basename(directory)}`;
   }
 
-  private encodePair(pair: NliPair): { ids: number[]; typeIds: number[] } {
-    let premise = pair.premise;
-    let encoding = this.tokenizer.encode(premise, { text_pair: pair.hypothesis, return_token_type_ids: true });
-    if (encoding.ids.length > this.maxLength) {
-      // Cut the premise by the overflow (plus a margin for re-tokenization at the cut), then re-encode.
-      const premiseIds = this.tokenizer.encode(premise, { add_special_tokens: false }).ids;
-      let keep = premiseIds.length - (encoding.ids.length - this.maxLength) - 2;
-      while (keep > 0) {
-        premise = this.tokenizer.decode(premiseIds.slice(0, keep), { skip_special_tokens: true });
-        encoding = this.tokenizer.encode(premise, { text_pair: pair.hypothesis, return_token_type_ids: true });
-        if (encoding.ids.length <= this.maxLength) break;
-        keep -= Math.max(1, encoding.ids.length - this.maxLength);
-      }
-      if (encoding.ids.length > this.maxLength) {
-        // The hypothesis alone overflows the window: keep its head.
-        encoding = { ...encoding, ids: encoding.ids.slice(0, this.maxLength), token_type_ids: encoding.token_type_ids.slice(0, this.maxLength) };
-      }
+  /**
+   * Premise token ids without special tokens, cached for one classify() call (a sample is the premise of
+   * every sentence). The text is first cut to PREMISE_CHARS_PER_TOKEN characters per window token, so a
+   * 1,000-word sample is not tokenized whole for a 512-token window.
+   */
+  private premiseIds(premise: string, cache: Map<string, number[]>): number[] {
+    let ids = cache.get(premise);
+    if (!ids) {
+      ids = this.tokenizer.encode(premise.slice(0, this.maxLength * PREMISE_CHARS_PER_TOKEN), { add_special_tokens: false }).ids;
+      cache.set(premise, ids);
     }
-    return { ids: encoding.ids, typeIds: encoding.token_type_ids ?? encoding.ids.map(() => 0) };
+    return ids;
+  }
+
+  private encodePair(pair: NliPair, cache: Map<string, number[]>): { ids: number[]; typeIds: number[] } {
+    const premiseIds = this.premiseIds(pair.premise, cache);
+    const hypothesisLength = this.tokenizer.encode(pair.hypothesis, { add_special_tokens: false }).ids.length;
+    // Special tokens of the pair template (3 for BERT, 4 for RoBERTa): measured on the shortest pair.
+    const specials = this.pairOverhead();
+    let keep = Math.min(premiseIds.length, Math.max(1, this.maxLength - hypothesisLength - specials));
+    let premise = keep === premiseIds.length && pair.premise.length <= this.maxLength * PREMISE_CHARS_PER_TOKEN ? pair.premise : this.tokenizer.decode(premiseIds.slice(0, keep), { skip_special_tokens: true });
+    let encoding = this.tokenizer.encode(premise, { text_pair: pair.hypothesis, return_token_type_ids: true });
+    // Decoding and re-encoding can shift a token or two at the cut: shrink until it fits.
+    while (encoding.ids.length > this.maxLength && keep > 1) {
+      keep = Math.max(1, keep - (encoding.ids.length - this.maxLength));
+      premise = this.tokenizer.decode(premiseIds.slice(0, keep), { skip_special_tokens: true });
+      encoding = this.tokenizer.encode(premise, { text_pair: pair.hypothesis, return_token_type_ids: true });
+    }
+    let ids = encoding.ids;
+    let typeIds = encoding.token_type_ids ?? ids.map(() => 0);
+    if (ids.length > this.maxLength) {
+      // The hypothesis alone overflows the window: keep the head.
+      ids = ids.slice(0, this.maxLength);
+      typeIds = typeIds.slice(0, this.maxLength);
+    }
+    return { ids, typeIds };
+  }
+
+  private overhead?: number;
+
+  private pairOverhead(): number {
+    if (this.overhead === undefined) {
+      const pair = this.tokenizer.encode('a', { text_pair: 'a' }).ids.length;
+      const bare = 2 * this.tokenizer.encode('a', { add_special_tokens: false }).ids.length;
+      this.overhead = Math.max(0, pair - bare);
+    }
+    return this.overhead;
   }
 
   async classify(pairs: readonly NliPair[], signal?: AbortSignal): Promise<NliProbabilities[]> {
     const results: NliProbabilities[] = [];
+    const premises = new Map<string, number[]>();
     for (let offset = 0; offset < pairs.length; offset += this.batchSize) {
       if (signal?.aborted) throw new GatewayError('backend_timeout', 'NLI scoring aborted');
-      const batch = pairs.slice(offset, offset + this.batchSize).map((pair) => this.encodePair(pair));
+      const batch = pairs.slice(offset, offset + this.batchSize).map((pair) => this.encodePair(pair, premises));
       const width = Math.max(...batch.map((item) => item.ids.length));
       const inputIds = new BigInt64Array(batch.length * width);
       const attention = new BigInt64Array(batch.length * width);

@@ -106,3 +106,17 @@ describe('grounding check', () => {
     expect(skipped.explanation).toContain('skipped');
   });
 });
+
+describe('probeConsistency (helper for the demo-model test)', () => {
+  it('scores a generator that repeats itself above one that makes things up, over seeded runs', async () => {
+    const { probeConsistency } = await import('../../../src/safety/consistency/consistency-probe');
+    const steady = async () => 'Dorothy lived in Kansas with Uncle Henry and Aunt Em.';
+    const names = ['Zarquon', 'Blibbet', 'Quortle', 'Fennimax', 'Glorp', 'Yubbin', 'Wexley', 'Drumble', 'Snorv', 'Plinth', 'Krabble', 'Vonk'];
+    const erratic = async (_prompt: string, seed: number) => `Dorothy lived in ${names[seed % names.length]} with ${names[(seed * 7 + 3) % names.length]}.`;
+    const seeds = [1, 2, 3];
+    const consistent = await probeConsistency(steady, ['Where did Dorothy live?'], { seeds, samples: 3 });
+    const inconsistent = await probeConsistency(erratic, ['Where did Dorothy live?'], { seeds, samples: 3 });
+    expect(consistent.prompts[0].scores).toHaveLength(3);
+    expect(consistent.mean).toBeGreaterThan(inconsistent.mean);
+  });
+});
