@@ -20,9 +20,13 @@ export interface EntitySpan {
   value: string;
 }
 
-/** The longest text each recogniser can match (hold-back window for streaming). */
-export const PII_MAX_LENGTH: Readonly<Record<PiiEntity, number>> = {
-  email: 320, phone: 32, payment_card: 24, iban: 42, ssn: 11, ip_address: 45,
+/**
+ * Hold-back window per entity for streaming: the longest match that can contain whitespace. Entities
+ * without whitespace (emails, unspaced numbers, IPs) are covered by holding back the trailing run of
+ * non-space characters, whatever their length, so they need no window of their own.
+ */
+export const PII_STREAM_WINDOW: Readonly<Record<PiiEntity, number>> = {
+  email: 0, phone: 32, payment_card: 24, iban: 42, ssn: 11, ip_address: 0,
 };
 
 const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;

@@ -5,7 +5,7 @@
  *   redaction: token | hash                                          (default: token)
  * Sub-check ids are `pii.email`, `pii.phone`, …
  */
-import { findPii, PII_ENTITIES, PII_MAX_LENGTH, type PiiEntity } from './pii-entities';
+import { findPii, PII_ENTITIES, PII_STREAM_WINDOW, type PiiEntity } from './pii-entities';
 import { redactionToken, type RedactionStyle } from './redaction-token';
 import { createTextFilter, dropOverlaps, trailingRunStart, type FilterMatch, type TextFilter } from './text-filter';
 
@@ -56,7 +56,7 @@ export function createPiiFilter(options: PiiFilterOptions = {}): TextFilter {
       })));
     },
     maxMatchLength(params) {
-      return Math.max(...entitiesOf(params).map((entity) => PII_MAX_LENGTH[entity]));
+      return Math.max(...entitiesOf(params).map((entity) => PII_STREAM_WINDOW[entity]));
     },
     holdBackFrom(text) {
       // Emails and unspaced numbers are runs of non-space characters; spaced numbers fit in the window.

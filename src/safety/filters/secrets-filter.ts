@@ -145,8 +145,9 @@ export function createSecretsFilter(options: SecretsFilterOptions = {}): TextFil
     version: '1.0.0',
     paramsSchema: SECRETS_PARAMS_SCHEMA,
     scan: (text, params) => scanSecrets(text, params, options.hashKey),
-    // Tokens are runs without spaces (held back by holdBackFrom); assignments span "name = value".
-    maxMatchLength: () => 300,
+    // Tokens and assignment values are runs without spaces (held back by holdBackFrom, any length);
+    // the window covers the "name = " part that must still be visible when the value completes.
+    maxMatchLength: () => 96,
     holdBackFrom(text) {
       const run = trailingRunStart(text);
       const begin = text.lastIndexOf('-----BEGIN');

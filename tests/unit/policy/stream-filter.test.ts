@@ -1,0 +1,107 @@
+import { createStreamFilter } from '../../../src/policy/stream-filter';
+import { checkText } from '../../../src/policy/check-text';
+import { policyFrom, testRegistry } from './policy-fixtures';
+
+const registry = testRegistry();
+const redactPolicy = policyFrom(`
+output:
+  - check: pii
+    action: redact
+  - check: secrets
+    action: redact
+  - check: blocklist
+    terms: [forbidden phrase]
+    action: redact
+  - check: pii
+    entities: [ssn]
+    action: flag
+`);
+
+async function stream(text: string, cuts: number[], policy = redactPolicy) {
+  const filter = createStreamFilter(policy, registry);
+  let out = '';
+  let previous = 0;
+  for (const cut of [...cuts, text.length]) {
+    out += filter.push(text.slice(previous, cut));
+    previous = cut;
+  }
+  const result = await filter.end();
+  return { streamed: out, result, all: out + result.text };
+}
+
+describe('stream filter', () => {
+  const phoneText = 'Call me at +1 (415) 555-2671 tomorrow, or 020 7946 0958 after six.';
+
+  test('a phone number split at every point across two deltas never leaks', async () => {
+    const expected = (await checkText({ output: phoneText }, redactPolicy, registry, new AbortController().signal)).sanitized_output;
+    expect(expected).toBe('Call me at [PHONE] tomorrow, or [PHONE] after six.');
+    for (let cut = 0; cut <= phoneText.length; cut++) {
+      const { streamed, result, all } = await stream(phoneText, [cut]);
+      expect(all).toBe(expected);
+      expect(result.emitted).toBe(expected);
+      for (const leak of ['555', '2671', '7946', '0958']) expect(streamed).not.toContain(leak);
+    }
+  });
+
+  test('token by token (one character per delta) never leaks either', async () => {
+    const text = `Reach jane.doe@example.org, card 4111 1111 1111 1111, key AKIAIOSFODNN7EXAMPLE. ${phoneText} ${'More words. '.repeat(10)}`;
+    const cuts = Array.from({ length: text.length }, (_, index) => index);
+    const { streamed, all } = await stream(text, cuts);
+    for (const leak of ['jane', '4111', 'AKIA', '2671', '0958']) expect(all).not.toContain(leak);
+    expect(all).toBe(`Reach [EMAIL], card [CARD], key [AWS_KEY]. Call me at [PHONE] tomorrow, or [PHONE] after six. ${'More words. '.repeat(10)}`);
+    expect(streamed.length).toBeGreaterThan(0);
+  });
+
+  test('every two-way split of a text with a private key block and a blocklisted phrase', async () => {
+    const text = 'Here:\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\nand a forbidden  phrase.';
+    for (let cut = 0; cut <= text.length; cut += 3) {
+      const { streamed, all } = await stream(text, [cut]);
+      expect(streamed).not.toContain('MIIE');
+      expect(streamed).not.toContain('forbidden');
+      expect(all).toBe('Here:\n[PRIVATE_KEY]\nand a [BLOCKED].');
+    }
+  });
+
+  test('text far from any match streams early', async () => {
+    const text = 'word '.repeat(200);
+    const filter = createStreamFilter(redactPolicy, registry);
+    const first = filter.push(text);
+    expect(first.length).toBeGreaterThan(text.length - 400);
+    expect(first + (await filter.end()).text).toBe(text);
+  });
+
+  test('a block match stops the stream, and end() says block with the refusal', async () => {
+    const policy = policyFrom('refusal: No.\noutput:\n  - check: blocklist\n    terms: [launch codes]\n    action: block\n');
+    const text = 'Sure, the launch codes are 1234. More text follows here.';
+    for (let cut = 0; cut <= text.length; cut++) {
+      const { streamed, result } = await stream(text, [cut], policy);
+      expect(streamed).not.toContain('launch');
+      expect(result.decision).toBe('block');
+      expect(result.refusal).toBe('No.');
+      expect(result.text).toBe('');
+    }
+  });
+
+  test('a whole-output check that can block makes the stream buffer', async () => {
+    const policy = policyFrom('output:\n  - check: pii\n    action: redact\n  - check: self_consistency\n    action: block\n');
+    const filter = createStreamFilter(policy, registry);
+    expect(filter.buffered).toBe(true);
+    expect(filter.push('Write to jane@example.org ')).toBe('');
+    expect(filter.push('and more')).toBe('');
+    const result = await filter.end();
+    expect(result).toMatchObject({ buffered: true, text: 'Write to [EMAIL] and more', decision: 'redact' });
+  });
+
+  test('a flag-only whole-output check does not buffer', () => {
+    const policy = policyFrom('output:\n  - check: self_consistency\n    action: flag\n');
+    expect(createStreamFilter(policy, registry).buffered).toBe(false);
+  });
+
+  test('length limit on a stream never emits past the limit', async () => {
+    const policy = policyFrom('output:\n  - check: length\n    max_chars: 20\n    action: sanitize\n');
+    const text = 'abcdefghij'.repeat(5);
+    const { streamed, all } = await stream(text, [5, 15, 25, 35], policy);
+    expect(streamed.length).toBeLessThanOrEqual(20);
+    expect(all).toBe(text.slice(0, 20));
+  });
+});
