@@ -54,3 +54,18 @@ describe('pearson and spearman', () => {
     expect(pearson([1, 1, 1], [1, 2, 3])).toBeNaN();
   });
 });
+
+describe('threshold calibration (fires when score < threshold)', () => {
+  it('picks the midpoint threshold with the best TPR − FPR and evaluates it elsewhere', async () => {
+    const { calibrateThreshold, evaluateThreshold } = await import('../../../src/safety/consistency/threshold-calibration');
+    // Positives score low. Scores 0.1 (1), 0.2 (1), 0.3 (0), 0.4 (1), 0.6 (0), 0.8 (0).
+    const labels = [1, 1, 0, 1, 0, 0];
+    const scores = [0.1, 0.2, 0.3, 0.4, 0.6, 0.8];
+    const best = calibrateThreshold(labels, scores);
+    // t = 0.25: TPR 2/3, FPR 0 → J .667; t = 0.5: TPR 1, FPR 1/3 → J .667 (tie: the lower wins).
+    expect(best.threshold).toBeCloseTo(0.25, 12);
+    expect(best.tpr).toBeCloseTo(2 / 3, 12);
+    expect(best.fpr).toBe(0);
+    expect(evaluateThreshold([1, 0, 1, 0], [0.2, 0.2, 0.5, 0.9], 0.25)).toMatchObject({ tpr: 0.5, fpr: 0.5, precision: 0.5, positives: 2, negatives: 2 });
+  });
+});

@@ -74,7 +74,7 @@ describe('rein eval selfcheck arguments', () => {
     );
     const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      expect(await run(['--data', data, '--samples', '1', '--out', out])).toBe(0);
+      expect(await run(['--data', data, '--samples', '1', '--out', out, '--calibrate', path.join(directory, 'calibration.json')])).toBe(0);
     } finally {
       stdout.mockRestore();
     }
@@ -82,6 +82,10 @@ describe('rein eval selfcheck arguments', () => {
     expect(report).toMatchObject({ passages: 2, sentences: 4, variant: 'unigram-max', samples: 1 });
     // The made-up sentences rank first: a perfect NonFact ranking.
     expect(report.auc_pr.nonfact).toBe(100);
+    const calibration = JSON.parse(fs.readFileSync(path.join(directory, 'calibration.json'), 'utf8'));
+    expect(calibration.split).toEqual({ calibration_passages: 1, heldout_passages: 1 });
+    // The made-up sentence of the first passage scores lower than its true one, so the chosen threshold separates them.
+    expect(calibration.sentence.calibration).toMatchObject({ tpr: 1, fpr: 0 });
     fs.rmSync(directory, { recursive: true, force: true });
   });
 });
