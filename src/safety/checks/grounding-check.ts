@@ -30,6 +30,7 @@ export function createGroundingCheck(options: GroundingCheckOptions = {}): Consi
     version: '1',
     mode: 'final',
     firesBelow: true,
+    firesWhen: 'below',
     paramsSchema: GROUNDING_PARAMS_SCHEMA,
     async check(output: string, context: OutputCheckContext): Promise<DetectorResult[]> {
       const params = context.params ?? {};

@@ -4,9 +4,11 @@
  * of the output against them, and returns the passage consistency score (1 = supported; the policy fires
  * when it is below the threshold). `details` carries `passage_score`, `sentences: [{text, score, span}]`
  * (what the response's `consistency` object is built from), the variant and the sample count; `spans` are
- * the sentences scoring below `sentence_threshold`. With `select_best: true` (or `action: regenerate` in
- * the params) it also returns `details.most_consistent_sample` — the candidate (a sample or the output
- * itself, index −1) that the others support best — for the regenerate action. Cannot draw samples → throws.
+ * the sentences scoring below `sentence_threshold`. `details.most_consistent_sample` — the candidate (a
+ * sample, or the output itself with index −1) that the others support best, for the regenerate action —
+ * is computed when `select_best` is true; by default it is on when the samples were drawn here (the
+ * generation path, where sampling dominates the cost) with a lexical variant, and off on `/v1/check`
+ * (caller samples) and for nli (candidates × sentences × samples model calls). Cannot draw samples → throws.
  */
 import type { OutputCheckContext } from '../detector';
 import type { DetectorResult } from '../detector';
@@ -14,7 +16,7 @@ import { GatewayError } from '../../errors/gateway-error';
 import { CONSISTENCY_VARIANTS, scoreConsistency, type ConsistencyVariant } from '../consistency/self-consistency';
 import { selectMostConsistent } from '../consistency/select-most-consistent';
 import type { NliModel } from '../consistency/nli-model';
-import { numberParam, obtainSamples, type ConsistencyOutputCheck } from './consistency-output-check';
+import { numberParam, obtainSamplesWithOrigin, type ConsistencyOutputCheck } from './consistency-output-check';
 
 export interface SelfConsistencyCheckOptions {
   /** Loads the NLI model on first use of the `nli` variant; absent = the variant is unavailable. */
@@ -29,7 +31,7 @@ export const SELF_CONSISTENCY_PARAMS_SCHEMA = {
     variant: { enum: [...CONSISTENCY_VARIANTS], default: 'unigram-max' },
     ngram_n: { type: 'integer', minimum: 1, maximum: 8, default: 2 },
     sentence_threshold: { type: 'number', minimum: 0, maximum: 1, default: 0.5 },
-    select_best: { type: 'boolean', default: false },
+    select_best: { type: 'boolean' },
   },
 } as const;
 
@@ -39,6 +41,7 @@ export function createSelfConsistencyCheck(options: SelfConsistencyCheckOptions 
     version: '1',
     mode: 'final',
     firesBelow: true,
+    firesWhen: 'below',
     paramsSchema: SELF_CONSISTENCY_PARAMS_SCHEMA,
     async check(output: string, context: OutputCheckContext): Promise<DetectorResult[]> {
       const params = context.params ?? {};
@@ -53,7 +56,7 @@ export function createSelfConsistencyCheck(options: SelfConsistencyCheckOptions 
         if (!options.loadNli) throw new GatewayError('unavailable', 'self_consistency variant nli needs an NLI model; none is configured');
         nli = await options.loadNli();
       }
-      const samples = await obtainSamples('self_consistency', context, count, temperature);
+      const { samples, drawn } = await obtainSamplesWithOrigin('self_consistency', context, count, temperature);
       const result = await scoreConsistency({ passage: output, samples }, { variant, ngramN, nli, signal: context.signal });
       const weak = result.sentences.filter((sentence) => sentence.score < sentenceThreshold);
       const details: Record<string, unknown> = {
@@ -63,7 +66,8 @@ export function createSelfConsistencyCheck(options: SelfConsistencyCheckOptions 
         passage_raw: result.passageRaw,
         sentences: result.sentences.map((sentence) => ({ text: sentence.text, score: sentence.score, span: sentence.span ?? null, raw: sentence.raw })),
       };
-      if (params.select_best === true || params.action === 'regenerate') {
+      const selectBest = typeof params.select_best === 'boolean' ? params.select_best : drawn && variant !== 'nli';
+      if (selectBest) {
         details.most_consistent_sample = await selectMostConsistent(output, samples, { variant, ngramN, nli, signal: context.signal });
       }
       return [

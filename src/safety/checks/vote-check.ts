@@ -24,6 +24,7 @@ export function createVoteCheck(): ConsistencyOutputCheck {
     version: '1',
     mode: 'final',
     firesBelow: true,
+    firesWhen: 'below',
     paramsSchema: VOTE_PARAMS_SCHEMA,
     async check(output: string, context: OutputCheckContext): Promise<DetectorResult[]> {
       const params = context.params ?? {};

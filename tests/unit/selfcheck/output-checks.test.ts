@@ -23,6 +23,7 @@ describe('createBuiltinOutputChecks', () => {
     expect(checks.map((check) => check.id)).toEqual(['self_consistency', 'vote', 'grounding']);
     for (const check of checks) {
       expect((check as { firesBelow?: boolean }).firesBelow).toBe(true);
+      expect(check.firesWhen).toBe('below');
       expect(check.mode).toBe('final');
     }
   });
@@ -63,8 +64,10 @@ describe('self_consistency check', () => {
     await expect(check.check(output, context({ samples, params: { samples: 0 } }))).rejects.toMatchObject({ code: 'policy_invalid' });
   });
 
-  it('offers the most consistent candidate for the regenerate action', async () => {
-    const [result] = await createSelfConsistencyCheck().check(output, context({ samples, params: { action: 'regenerate' } }));
+  it('offers the most consistent candidate for the regenerate action: by default when it drew the samples', async () => {
+    const [supplied] = await createSelfConsistencyCheck().check(output, context({ samples }));
+    expect(supplied.details).not.toHaveProperty('most_consistent_sample');
+    const [result] = await createSelfConsistencyCheck().check(output, context({ drawSamples: async (count) => samples.slice(0, count), params: { samples: 3 } }));
     const best = (result.details as { most_consistent_sample: { index: number; text: string; score: number } }).most_consistent_sample;
     expect(best.index).toBeGreaterThanOrEqual(0);
     expect(best.text).toBe(samples[best.index]);
