@@ -2,7 +2,9 @@
  * createGroundingCheck: the `grounding` output check — each sentence's support in the request's context
  * documents (see consistency/grounding.ts). The score is the passage support (1 = fully supported; the
  * policy fires below its threshold); `spans` are the unsupported numbers and names in the output;
- * `details`: `passage_score`, `sentences: [{text, score, span, coverage, unsupported}]`, `unsupported`.
+ * `details`: `passage_score`, `grounded_sentences: [{text, score, span, coverage, unsupported}]`,
+ * `unsupported` (named `grounded_sentences`, not `sentences`, so that it is never mistaken for the
+ * self_consistency report the response's `consistency` object is built from).
  * No context documents: throws (fail closed) unless the policy sets `when_no_context: skip`, which passes
  * with score 1 and says so. Uses the NLI model when one is configured and `nli` is not false.
  */
@@ -52,7 +54,7 @@ export function createGroundingCheck(options: GroundingCheckOptions = {}): Consi
           spans: result.unsupported.map((issue) => issue.span),
           details: {
             passage_score: result.passageScore,
-            sentences: result.sentences.map((sentence) => ({
+            grounded_sentences: result.sentences.map((sentence) => ({
               text: sentence.text,
               score: sentence.score,
               span: sentence.span,

@@ -95,9 +95,10 @@ describe('grounding check', () => {
     const answer = 'Marie Curie was born in Warsaw in 1867. She won the Nobel Prize in Chemistry in 1912 with Albert Einstein.';
     const [result] = await createGroundingCheck().check(answer, context({ sources }));
     expect(result.spans!.map(([start, end]) => answer.slice(start, end))).toEqual(['1912', 'Albert Einstein']);
-    const details = result.details as { sentences: Array<{ score: number }>; passage_score: number };
-    expect(details.sentences[0].score).toBe(1);
-    expect(details.sentences[1].score).toBeLessThan(1);
+    const details = result.details as { grounded_sentences: Array<{ score: number }>; passage_score: number };
+    expect(details.grounded_sentences[0].score).toBe(1);
+    expect(details.grounded_sentences[1].score).toBeLessThan(1);
+    expect(details).not.toHaveProperty('sentences');
     expect(result.score).toBe(details.passage_score);
     expect(result.explanation).toContain('Albert Einstein');
   });
