@@ -199,7 +199,19 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
   }
 
   async function verify(): Promise<AuditVerifyResult> {
-    const head = await driver.readHead();
+    const anchorBefore = (await driver.readAnchor())?.seq ?? 0;
+    const result = await verifyOnce();
+    // A prune that ran while we read can make records vanish under us: check again once it has settled.
+    if (!result.ok && ((await driver.readAnchor())?.seq ?? 0) !== anchorBefore) return verifyOnce();
+    return result;
+  }
+
+  /**
+   * One pass in seq order. Safe while appends continue: every read sees committed data only, a record
+   * and its head commit together, and the head is read again after the records, so records appended
+   * during the pass are verified too (or lie beyond the head we compare against) — never a false alarm.
+   */
+  async function verifyOnce(): Promise<AuditVerifyResult> {
     const anchor = await driver.readAnchor();
     const checkpoints = new Map((await driver.readCheckpoints()).map((checkpoint) => [checkpoint.tree_size, checkpoint]));
     let expectedSeq = 1;
@@ -218,50 +230,68 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       if (range.root() !== anchor.root) return { ok: false, first_bad: { seq: anchor.seq, id: null, reason: 'retention anchor: frontier does not match its signed root' } };
       expectedSeq = anchor.seq + 1;
       previousHash = anchor.last_hash;
-    }
-    let count = 0;
-    let after = anchor?.seq ?? 0;
-    if (anchor) {
       // Records at or before the cut must be gone.
       const stale = await driver.readAscending(0, 1);
       if (stale.length > 0 && stale[0].seq <= anchor.seq) return { ok: false, first_bad: { seq: stale[0].seq, id: stale[0].id, reason: `record precedes the retention anchor at seq ${anchor.seq} (re-inserted?)` } };
     }
-    for (;;) {
-      const rows = await driver.readAscending(after, pageSize);
-      for (const row of rows) {
-        const bad = (reason: string): AuditVerifyResult => ({ ok: false, first_bad: { seq: row.seq, id: row.id, reason } });
-        if (row.seq !== expectedSeq) {
-          return { ok: false, first_bad: { seq: expectedSeq, id: null, reason: `record seq ${expectedSeq} is missing (deleted); the next record present is seq ${row.seq} (${row.id})` } };
-        }
-        const parsed = parseEvent(row);
-        if (!parsed.ok) return bad(`event is not valid JSON (edited): ${parsed.error}`);
-        let hash: string;
-        try {
-          hash = recordHash({ id: row.id, seq: row.seq, time: row.time, prev_hash: row.prev_hash, event: parsed.event });
-        } catch (error) {
-          return bad(`event cannot be hashed (edited): ${(error as Error).message}`);
-        }
-        if (hash !== row.hash) return bad('content does not match the record hash (edited)');
-        if (row.mac !== recordMac(key, row.hash)) return bad('record MAC does not match (record rewritten without the key, or signed with another key)');
-        if (row.prev_hash !== previousHash) {
-          return bad(`prev_hash does not match the hash of the record before it (seq ${row.seq - 1}${previousId ? `, ${previousId}` : ''}): reordered or replaced`);
-        }
-        if ((row.decision ?? null) !== (parsed.event.decision ?? null) || (row.policy ?? null) !== (parsed.event.policy?.name ?? null)) {
-          return bad('index columns (decision, policy) do not match the record (edited)');
-        }
-        range.appendData(Buffer.from(row.hash, 'hex'));
-        const checkpoint = checkpoints.get(row.seq);
-        if (checkpoint) {
-          if (checkpoint.mac !== checkpointMac(key, checkpoint.tree_size, checkpoint.root)) return bad(`checkpoint at tree size ${checkpoint.tree_size}: HMAC does not match (forged checkpoint, or signed with another key)`);
-          if (checkpoint.root !== range.root()) return bad(`checkpoint at tree size ${checkpoint.tree_size}: Merkle root does not match the records`);
-        }
-        previousHash = row.hash;
-        previousId = row.id;
-        expectedSeq++;
-        count++;
+    let count = 0;
+
+    const checkRow = (row: AuditRow): AuditVerifyResult | null => {
+      const bad = (reason: string): AuditVerifyResult => ({ ok: false, first_bad: { seq: row.seq, id: row.id, reason } });
+      if (row.seq !== expectedSeq) {
+        return { ok: false, first_bad: { seq: expectedSeq, id: null, reason: `record seq ${expectedSeq} is missing (deleted); the next record present is seq ${row.seq} (${row.id})` } };
       }
-      if (rows.length < pageSize) break;
-      after = rows[rows.length - 1].seq;
+      const parsed = parseEvent(row);
+      if (!parsed.ok) return bad(`event is not valid JSON (edited): ${parsed.error}`);
+      let hash: string;
+      try {
+        hash = recordHash({ id: row.id, seq: row.seq, time: row.time, prev_hash: row.prev_hash, event: parsed.event });
+      } catch (error) {
+        return bad(`event cannot be hashed (edited): ${(error as Error).message}`);
+      }
+      if (hash !== row.hash) return bad('content does not match the record hash (edited)');
+      if (row.mac !== recordMac(key, row.hash)) return bad('record MAC does not match (record rewritten without the key, or signed with another key)');
+      if (row.prev_hash !== previousHash) {
+        return bad(`prev_hash does not match the hash of the record before it (seq ${row.seq - 1}${previousId ? `, ${previousId}` : ''}): reordered or replaced`);
+      }
+      if ((row.decision ?? null) !== (parsed.event.decision ?? null) || (row.policy ?? null) !== (parsed.event.policy?.name ?? null)) {
+        return bad('index columns (decision, policy) do not match the record (edited)');
+      }
+      range.appendData(Buffer.from(row.hash, 'hex'));
+      const checkpoint = checkpoints.get(row.seq);
+      if (checkpoint) {
+        if (checkpoint.mac !== checkpointMac(key, checkpoint.tree_size, checkpoint.root)) return bad(`checkpoint at tree size ${checkpoint.tree_size}: HMAC does not match (forged checkpoint, or signed with another key)`);
+        if (checkpoint.root !== range.root()) return bad(`checkpoint at tree size ${checkpoint.tree_size}: Merkle root does not match the records`);
+      }
+      previousHash = row.hash;
+      previousId = row.id;
+      expectedSeq++;
+      count++;
+      return null;
+    };
+
+    /** Verifies every record after the last one seen; returns a failure or null. */
+    const readOn = async (): Promise<AuditVerifyResult | null> => {
+      for (;;) {
+        const rows = await driver.readAscending(expectedSeq - 1, pageSize);
+        for (const row of rows) {
+          const failure = checkRow(row);
+          if (failure) return failure;
+        }
+        if (rows.length < pageSize) return null;
+      }
+    };
+
+    let failure = await readOn();
+    if (failure) return failure;
+    let head = await driver.readHead();
+    // Appends that committed while we read: the head is ahead of what we saw. Read on (bounded).
+    while (head && head.tree_size > expectedSeq - 1) {
+      const seen = expectedSeq;
+      failure = await readOn();
+      if (failure) return failure;
+      if (expectedSeq === seen) break; // nothing more to read although the head says so: records are missing
+      head = await driver.readHead();
     }
     const lastSeq = expectedSeq - 1;
     const beyond = [...checkpoints.keys()].filter((size) => size > lastSeq).sort((a, b) => a - b);

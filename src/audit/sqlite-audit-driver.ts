@@ -68,43 +68,52 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
     CREATE TABLE IF NOT EXISTS audit_anchor (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL,
       last_hash TEXT NOT NULL, frontier TEXT NOT NULL, root TEXT NOT NULL, mac TEXT NOT NULL);
   `);
+  // Reads go through a second, read-only connection: it sees committed data only, never the rows of
+  // a write transaction that is in progress on the writer connection (same process, at an await point).
+  const reader = file === ':memory:' ? db : new Database(file, { readonly: true, fileMustExist: true });
+  if (reader !== db) reader.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+  const reads = (connection: Database.Database) => ({
+    readHead: connection.prepare('SELECT tree_size, last_hash, frontier, root, mac FROM audit_head WHERE one = 1'),
+    readAnchor: connection.prepare('SELECT seq, last_hash, frontier, root, mac FROM audit_anchor WHERE one = 1'),
+    readHashes: connection.prepare('SELECT hash FROM audit_records WHERE seq > ? AND seq <= ? ORDER BY seq').pluck(),
+  });
+  const writerReads = reads(db);
+  const readerReads = reads(reader);
   const statements = {
     getMeta: db.prepare('SELECT value FROM audit_meta WHERE name = ?'),
     putMeta: db.prepare('INSERT OR IGNORE INTO audit_meta (name, value) VALUES (?, ?)'),
-    readHead: db.prepare('SELECT tree_size, last_hash, frontier, root, mac FROM audit_head WHERE one = 1'),
     writeHead: db.prepare(
       'INSERT INTO audit_head (one, tree_size, last_hash, frontier, root, mac) VALUES (1, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT (one) DO UPDATE SET tree_size = excluded.tree_size, last_hash = excluded.last_hash, frontier = excluded.frontier, root = excluded.root, mac = excluded.mac',
     ),
     insertRecord: db.prepare('INSERT INTO audit_records (seq, id, time, decision, policy, prev_hash, hash, mac, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     insertCheckpoint: db.prepare('INSERT INTO audit_checkpoints (tree_size, root, mac, time) VALUES (?, ?, ?, ?)'),
-    readCheckpoints: db.prepare('SELECT tree_size, root, mac, time FROM audit_checkpoints ORDER BY tree_size'),
-    readAnchor: db.prepare('SELECT seq, last_hash, frontier, root, mac FROM audit_anchor WHERE one = 1'),
+    readCheckpoints: reader.prepare('SELECT tree_size, root, mac, time FROM audit_checkpoints ORDER BY tree_size'),
     writeAnchor: db.prepare(
       'INSERT INTO audit_anchor (one, seq, last_hash, frontier, root, mac) VALUES (1, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, last_hash = excluded.last_hash, frontier = excluded.frontier, root = excluded.root, mac = excluded.mac',
     ),
-    readHashes: db.prepare('SELECT hash FROM audit_records WHERE seq > ? AND seq <= ? ORDER BY seq').pluck(),
     firstSeqAtOrAfter: db.prepare('SELECT min(seq) FROM audit_records WHERE time >= ?').pluck(),
     countRecords: db.prepare('SELECT count(*) FROM audit_records').pluck(),
     deleteRecords: db.prepare('DELETE FROM audit_records WHERE seq <= ?'),
     deleteCheckpoints: db.prepare('DELETE FROM audit_checkpoints WHERE tree_size < ?'),
-    getById: db.prepare('SELECT * FROM audit_records WHERE id = ?'),
-    ping: db.prepare('SELECT 1').pluck(),
+    getById: reader.prepare('SELECT * FROM audit_records WHERE id = ?'),
+    ping: reader.prepare('SELECT 1').pluck(),
   };
 
-  const readHead = (): AuditHeadRow | null => {
-    const row = statements.readHead.get() as (Omit<AuditHeadRow, 'frontier'> & { frontier: string }) | undefined;
+  type Reads = ReturnType<typeof reads>;
+  const readHead = (from: Reads): AuditHeadRow | null => {
+    const row = from.readHead.get() as (Omit<AuditHeadRow, 'frontier'> & { frontier: string }) | undefined;
     return row ? { ...row, frontier: parseFrontier(row.frontier) } : null;
   };
-  const readAnchor = (): AuditAnchorRow | null => {
-    const row = statements.readAnchor.get() as (Omit<AuditAnchorRow, 'frontier'> & { frontier: string }) | undefined;
+  const readAnchor = (from: Reads): AuditAnchorRow | null => {
+    const row = from.readAnchor.get() as (Omit<AuditAnchorRow, 'frontier'> & { frontier: string }) | undefined;
     return row ? { ...row, frontier: parseFrontier(row.frontier) } : null;
   };
-  const readHashes = (afterSeq: number, uptoSeq: number): string[] => statements.readHashes.all(afterSeq, uptoSeq) as string[];
+  const readHashes = (from: Reads, afterSeq: number, uptoSeq: number): string[] => from.readHashes.all(afterSeq, uptoSeq) as string[];
 
   const transaction: AuditWriteTransaction = {
-    readHead: async () => readHead(),
+    readHead: async () => readHead(writerReads),
     writeHead: async (head) => {
       statements.writeHead.run(head.tree_size, head.last_hash, JSON.stringify(head.frontier), head.root, head.mac);
     },
@@ -114,11 +123,11 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
     insertCheckpoint: async (checkpoint) => {
       statements.insertCheckpoint.run(checkpoint.tree_size, checkpoint.root, checkpoint.mac, checkpoint.time);
     },
-    readAnchor: async () => readAnchor(),
+    readAnchor: async () => readAnchor(writerReads),
     writeAnchor: async (anchor) => {
       statements.writeAnchor.run(anchor.seq, anchor.last_hash, JSON.stringify(anchor.frontier), anchor.root, anchor.mac);
     },
-    readHashes: async (afterSeq, uptoSeq) => readHashes(afterSeq, uptoSeq),
+    readHashes: async (afterSeq, uptoSeq) => readHashes(writerReads, afterSeq, uptoSeq),
     firstSeqAtOrAfter: async (time) => (statements.firstSeqAtOrAfter.get(time) as number | null) ?? null,
     countRecords: async () => statements.countRecords.get() as number,
     deleteRecordsUpTo: async (seq) => statements.deleteRecords.run(seq).changes,
@@ -156,15 +165,15 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
       return (statements.getMeta.get(name) as { value: string }).value;
     },
     writeTransaction,
-    readHead: async () => readHead(),
-    readAnchor: async () => readAnchor(),
+    readHead: async () => readHead(readerReads),
+    readAnchor: async () => readAnchor(readerReads),
     readCheckpoints: async () => statements.readCheckpoints.all() as AuditCheckpointRow[],
     async readAscending(afterSeq, limit, filter = {}) {
       const clauses = ['seq > ?'];
       const params: unknown[] = [afterSeq];
       filterSql(filter, clauses, params);
       params.push(limit);
-      return db.prepare(`SELECT * FROM audit_records WHERE ${clauses.join(' AND ')} ORDER BY seq ASC LIMIT ?`).all(...params) as AuditRow[];
+      return reader.prepare(`SELECT * FROM audit_records WHERE ${clauses.join(' AND ')} ORDER BY seq ASC LIMIT ?`).all(...params) as AuditRow[];
     },
     async readDescending(beforeSeq, limit, filter) {
       const clauses: string[] = [];
@@ -176,9 +185,9 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
       filterSql(filter, clauses, params);
       params.push(limit);
       const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-      return db.prepare(`SELECT * FROM audit_records ${where} ORDER BY seq DESC LIMIT ?`).all(...params) as AuditRow[];
+      return reader.prepare(`SELECT * FROM audit_records ${where} ORDER BY seq DESC LIMIT ?`).all(...params) as AuditRow[];
     },
-    readHashes: async (afterSeq, uptoSeq) => readHashes(afterSeq, uptoSeq),
+    readHashes: async (afterSeq, uptoSeq) => readHashes(readerReads, afterSeq, uptoSeq),
     getById: async (id) => (statements.getById.get(id) as AuditRow | undefined) ?? null,
     async ping() {
       statements.ping.get();
@@ -187,6 +196,7 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
       if (!open) return;
       open = false;
       await queue;
+      if (reader !== db) reader.close();
       db.close();
     },
   };

@@ -235,6 +235,20 @@ export function defineAuditStoreConformance(name: string, makeFixture: () => Pro
       expect(await store.verify()).toEqual({ ok: false, first_bad: { seq: 4, id: null, reason: expect.stringMatching(/missing/) } });
     });
 
+    test('verify while appends continue never raises a false alarm, and reads see committed records only', async () => {
+      await appendMany(store, 5);
+      const writing = appendMany(store, 60, 6);
+      const results = [];
+      for (let round = 0; round < 6; round++) {
+        results.push(await store.verify());
+        const page = await store.list({ limit: 5 });
+        for (const record of page.records) expect(await store.get(record.id)).not.toBeNull();
+      }
+      await writing;
+      for (const result of results) expect(result).toEqual(expect.objectContaining({ ok: true }));
+      expect(await store.verify()).toEqual(expect.objectContaining({ ok: true, records: 65 }));
+    });
+
     test('health reports the store', async () => {
       expect(await store.health()).toEqual(expect.objectContaining({ ok: true, mode: 'sync' }));
     });

@@ -1,0 +1,120 @@
+/**
+ * bench-audit: what the audit trail costs.
+ *   - per-request audit cost in sync mode (build the event at the `redacted` level + append, resolved
+ *     after commit), p50/p99, on SQLite (WAL, synchronous=NORMAL) and on PostgreSQL;
+ *   - time to verify a log of 100,000 records on SQLite (chain, MACs, Merkle checkpoints, head).
+ * Run: npm run build && node dist/tools/bench-audit.js [--appends N] [--verify-records N] [--postgres URL|none] [--out FILE]
+ * Writes JSON to stdout (and --out). Temporary databases are removed afterwards (the PostgreSQL schema is dropped).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { buildAuditEvent, type AuditEventFields } from '../src/audit/audit-event';
+import { openAuditStore } from '../src/audit/open-audit-store';
+import type { AuditStore } from '../src/audit/audit-store';
+import { parseArgs } from '../src/cli/args';
+
+const KEY = randomBytes(32);
+
+function fields(index: number): AuditEventFields {
+  const prompt = `Customer ${index} writes: please send the invoice to jane.doe${index}@example.org and call +1 555 0100 ${'lorem ipsum '.repeat(20)}`;
+  const start = prompt.indexOf('jane');
+  return {
+    requestId: `bench_${index}`,
+    route: '/v1/chat/completions',
+    operation: 'chat',
+    apiKeyId: 'key_bench',
+    model: 'rein-demo',
+    backend: 'onnx',
+    decoding: { temperature: 0.7, topP: 1, seed: index, maxTokens: 128, n: 1 },
+    constraint: { type: 'json_schema', hash: 'sha256:' + 'ab'.repeat(32) },
+    policy: { name: 'default', revision: 'sha256:' + 'cd'.repeat(32) },
+    findings: [
+      { check: 'pii.email', stage: 'input', verdict: 'fail', action: 'redact', enforced: true, score: 1, explanation: 'email address', spans: [[start, start + `jane.doe${index}@example.org`.length]], source: 'messages/0' },
+      { check: 'prompt_injection', stage: 'input', verdict: 'pass', action: 'block', enforced: true, score: 0.03, explanation: 'no injection' },
+    ],
+    decision: 'redact',
+    status: 200,
+    timingsMs: { validate: 0.1, input: 2.3, compile: 0.4, generate: 180, output: 3.1 },
+    usage: { inputTokens: 60, outputTokens: 80 },
+    finishReasons: ['stop'],
+    input: [{ source: 'messages/0', role: 'user', text: prompt }],
+    output: [{ source: 'choices/0', text: `{"status":"sent","to":"[EMAIL]","note":"${'dolor sit amet '.repeat(10)}"}` }],
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+async function measureAppends(store: AuditStore, count: number): Promise<{ n: number; p50_ms: number; p99_ms: number; mean_ms: number }> {
+  for (let index = 0; index < 50; index++) await store.append(buildAuditEvent(fields(-index), 'redacted')); // warm-up
+  const samples: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const start = performance.now();
+    await store.append(buildAuditEvent(fields(index), 'redacted'));
+    samples.push(performance.now() - start);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 1000) / 1000;
+  return { n: count, p50_ms: round(percentile(sorted, 50)), p99_ms: round(percentile(sorted, 99)), mean_ms: round(samples.reduce((a, b) => a + b, 0) / samples.length) };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), { strings: ['appends', 'verify-records', 'postgres', 'out'] });
+  const appends = Number(args.values.appends ?? 2000);
+  const verifyRecords = Number(args.values['verify-records'] ?? 100000);
+  const postgresUrl = args.values.postgres ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-bench-audit-'));
+  const result: Record<string, unknown> = { event_level: 'redacted', node: process.version, cpus: os.cpus().length, loadavg_1m: os.loadavg()[0] };
+  try {
+    const sqlite = await openAuditStore(`sqlite:${path.join(dir, 'append.sqlite')}`, { hmacKey: KEY });
+    result.sqlite_append = await measureAppends(sqlite, appends);
+    await sqlite.close();
+
+    if (postgresUrl !== 'none') {
+      const schema = `rein_bench_audit_${randomBytes(4).toString('hex')}`;
+      try {
+        const postgres = await openAuditStore(`${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${schema}`, { hmacKey: KEY });
+        result.postgres_append = await measureAppends(postgres, appends);
+        await postgres.close();
+      } catch (error) {
+        result.postgres_append = { error: (error as Error).message };
+      } finally {
+        const client = new Client({ connectionString: postgresUrl });
+        await client.connect().then(() => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)).catch(() => undefined);
+        await client.end().catch(() => undefined);
+      }
+    }
+
+    const big = await openAuditStore(`sqlite:${path.join(dir, 'verify.sqlite')}`, { hmacKey: KEY });
+    const fillStart = performance.now();
+    for (let index = 0; index < verifyRecords; index++) await big.append(buildAuditEvent(fields(index), 'redacted'));
+    const fillSeconds = (performance.now() - fillStart) / 1000;
+    const verifyStart = performance.now();
+    const verified = await big.verify();
+    const verifySeconds = (performance.now() - verifyStart) / 1000;
+    await big.close();
+    result.sqlite_verify = {
+      records: verifyRecords,
+      ok: verified.ok,
+      seconds: Math.round(verifySeconds * 1000) / 1000,
+      records_per_second: Math.round(verifyRecords / verifySeconds),
+      fill_seconds: Math.round(fillSeconds * 10) / 10,
+      db_bytes: fs.statSync(path.join(dir, 'verify.sqlite')).size,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  process.stdout.write(text);
+  if (args.values.out) fs.writeFileSync(args.values.out, text);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench-audit: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+});
