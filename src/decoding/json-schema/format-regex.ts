@@ -48,6 +48,9 @@ const FORMATS: Record<string, { source: string; ignoreCase?: boolean }> = {
   },
 };
 
+/** Formats other validators (Python jsonschema's FormatChecker) assert, which ajv-formats lacks: not ignorable. */
+const OTHER_ASSERTED = new Set(['iri', 'iri-reference', 'idn-email', 'idn-hostname', 'color', 'uri-reference', 'json-pointer', 'relative-json-pointer', 'regex', 'uri-template']);
+
 /** Formats ajv-formats asserts that always pass (annotations in effect). */
 const ALWAYS_VALID = new Set(['password', 'binary']);
 
@@ -69,7 +72,7 @@ export function formatRule(name: string): FormatRule {
   if (name === 'int32') return { type: 'number', integer: true, minimum: -(2n ** 31n), maximum: 2n ** 31n - 1n };
   if (name === 'int64') return { type: 'number', integer: true };
   if (name === 'float' || name === 'double') return { type: 'number', integer: false };
-  if ((formatNames as string[]).includes(name)) return { type: 'unsupported' };
+  if ((formatNames as string[]).includes(name) || OTHER_ASSERTED.has(name)) return { type: 'unsupported' };
   return { type: 'ignore' };
 }
 

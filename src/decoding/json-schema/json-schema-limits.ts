@@ -25,7 +25,7 @@ export const DEFAULT_JSON_SCHEMA_LIMITS: Readonly<JsonSchemaLimits> = Object.fre
   maxSchemaNodes: 50_000,
   maxSchemaDepth: 200,
   maxRules: 20_000,
-  maxRepeat: 10_000,
+  maxRepeat: 1_000,
   maxEnumValues: 5_000,
   maxAlternatives: 1_000,
   maxPropertyStates: 5_000,

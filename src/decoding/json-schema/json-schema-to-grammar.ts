@@ -21,6 +21,8 @@ import { DEFAULT_JSON_SCHEMA_LIMITS, type JsonSchemaLimits } from './json-schema
 import { canonicalJson, jsonTypeOf, serializeJsonValue, stringNotInRegex, type WhitespaceMode } from './json-text';
 import { boundedNumberRegex, integerRangeRegex, JSON_INTEGER_REGEX, JSON_NUMBER_REGEX, type NumberBounds } from './number-range-regex';
 import {
+  boundedQuantifier,
+  constrainRegexLength,
   emitEncodedRegex,
   JSON_STRING_CHAR,
   parseSchemaRegex,
@@ -253,6 +255,21 @@ class SchemaGrammarBuilder {
         queue.push(target);
         if (this.index.draft >= 2019) queue.push(this.stripped(schema, ['$ref']));
         continue;
+      }
+      if (typeof record.if === 'boolean') {
+        // a boolean `if` always picks the same branch
+        queue.push(record.if ? record.then : record.else, this.stripped(schema, ['if', 'then', 'else']));
+        continue;
+      }
+      const negated = record.not;
+      if (negated !== null && typeof negated === 'object' && !Array.isArray(negated)) {
+        const inner = negated as Record<string, unknown>;
+        const innerKeys = Object.keys(inner).filter((key) => !ANNOTATION_OR_STRUCTURAL.has(key));
+        if (innerKeys.length === 1 && innerKeys[0] === 'not') {
+          // not {not: X} is X
+          queue.push(inner.not, this.stripped(schema, ['not']));
+          continue;
+        }
       }
       if (record.allOf !== undefined) {
         if (!Array.isArray(record.allOf) || record.allOf.length === 0) throw invalidSchema('allOf', `${pointer}/allOf`, 'must be a non-empty array');
@@ -512,7 +529,7 @@ class SchemaGrammarBuilder {
       if (schema.not !== undefined) {
         if (!this.applyNot(analysis, schema.not, at('not'))) return null;
       }
-      if (schema.if !== undefined && schema.if !== true && (schema.then !== undefined || schema.else !== undefined)) {
+      if (schema.if !== undefined && (schema.then !== undefined || schema.else !== undefined)) {
         throw unsupported('if', at('if'));
       }
     }
@@ -738,14 +755,17 @@ class SchemaGrammarBuilder {
       if (range.min > range.max) return null;
       if (range.min < minLength || range.max > maxLength) {
         if (range.max < minLength || range.min > maxLength) return null;
+        const constrained = constrainRegexLength(regex.node, minLength, maxLength);
+        if (constrained === null) return null;
+        if (constrained !== undefined) return regexLeaf(`"${emitEncodedRegex(constrained, this.limits.maxRepeat)}"`);
         throw unsupported(analysis.minLength !== undefined && range.min < minLength ? 'minLength' : 'maxLength', analysis.lengthPointer ?? regex.pointer, `length bounds together with ${regex.keyword}`);
       }
-      return regexLeaf(`"${emitEncodedRegex(regex.node)}"`);
+      return regexLeaf(`"${emitEncodedRegex(regex.node, this.limits.maxRepeat)}"`);
     }
-    if (maxLength !== Infinity && maxLength > this.limits.maxRepeat) throw unsupported('maxLength', analysis.lengthPointer ?? '', `above the limit of ${this.limits.maxRepeat}`);
-    if (minLength > this.limits.maxRepeat) throw unsupported('minLength', analysis.lengthPointer ?? '', `above the limit of ${this.limits.maxRepeat}`);
-    const quantifier = minLength === 0 && maxLength === Infinity ? '*' : maxLength === Infinity ? `{${minLength},}` : minLength === maxLength ? `{${minLength}}` : `{${minLength},${maxLength}}`;
-    return regexLeaf(`"(?:${JSON_STRING_CHAR})${quantifier}"`);
+    const lengthCap = this.limits.maxRepeat * this.limits.maxRepeat;
+    if (maxLength !== Infinity && maxLength > lengthCap) throw unsupported('maxLength', analysis.lengthPointer ?? '', `above the limit of ${lengthCap}`);
+    if (minLength > lengthCap) throw unsupported('minLength', analysis.lengthPointer ?? '', `above the limit of ${lengthCap}`);
+    return regexLeaf(`"${boundedQuantifier(JSON_STRING_CHAR, minLength, maxLength === Infinity ? null : maxLength, this.limits.maxRepeat)}"`);
   }
 
   private compileNumber(analysis: Analysis, allowFraction: boolean): GrammarExpr | null {
@@ -780,9 +800,11 @@ class SchemaGrammarBuilder {
       const low = minimum === undefined ? null : minimum.exclusive ? toBigInt(minimum.value, 'floor') + 1n : toBigInt(minimum.value, 'ceil');
       const high = maximum === undefined ? null : maximum.exclusive ? toBigInt(maximum.value, 'ceil') - 1n : toBigInt(maximum.value, 'floor');
       if (integerMultiple !== null) return this.integerMultipleRegex(integerMultiple, low, high, analysis);
-      if (low === null && high === null) return regexLeaf(JSON_INTEGER_REGEX);
+      // Draft 4 (and Python's Draft4Validator) does not count 1.0 as an integer; later drafts do.
+      const zeroFraction = this.index.draft >= 6 ? '(?:\\.0+)?' : '';
+      if (low === null && high === null) return regexLeaf(this.index.draft >= 6 ? JSON_INTEGER_REGEX : '-?(?:0|[1-9][0-9]*)');
       const range = integerRangeRegex(low, high);
-      return range === null ? null : regexLeaf(`(?:${range})(?:\\.0+)?`);
+      return range === null ? null : regexLeaf(`(?:${range})${zeroFraction}`);
     }
     if (minimum === undefined && maximum === undefined && fractionDigits === null) return regexLeaf(JSON_NUMBER_REGEX);
     // Non-integer bounds are rounded inwards to integers (stricter, sound): x ≥ 0.5 becomes x ≥ 1.
@@ -819,7 +841,7 @@ class SchemaGrammarBuilder {
     const allowZero = low === null || low <= 0n;
     const allowNegative = low === null || low < 0n;
     const options = [...(allowZero ? ['0'] : []), magnitude, ...(allowNegative ? [`-${magnitude}`] : [])];
-    return regexLeaf(`(?:${options.join('|')})(?:\\.0+)?`);
+    return regexLeaf(`(?:${options.join('|')})${this.index.draft >= 6 ? '(?:\\.0+)?' : ''}`);
   }
 
   private compileObject(analysis: Analysis): GrammarExpr | null {

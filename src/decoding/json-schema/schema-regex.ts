@@ -423,6 +423,68 @@ export function regexLengthRange(node: RegexNode): { min: number; max: number } 
   }
 }
 
+/**
+ * Intersects a whole-match regex with a length range, where that can be written as a regex: each
+ * top-level alternative may have at most one variable-length part, a repetition of single characters
+ * (`^[a-z]+$` with maxLength 8 becomes `[a-z]{1,8}`). Returns undefined when that shape does not hold,
+ * null when no string fits.
+ */
+export function constrainRegexLength(node: RegexNode, min: number, max: number): RegexNode | null | undefined {
+  if (node.type === 'alt') {
+    const options: RegexNode[] = [];
+    for (const option of node.options) {
+      const constrained = constrainRegexLength(option, min, max);
+      if (constrained === undefined) return undefined;
+      if (constrained !== null) options.push(constrained);
+    }
+    if (options.length === 0) return null;
+    return options.length === 1 ? options[0] : { type: 'alt', options };
+  }
+  const items = node.type === 'seq' ? node.items : [node];
+  let fixed = 0;
+  let variable = -1;
+  for (const [index, item] of items.entries()) {
+    const range = regexLengthRange(item);
+    if (range.min === range.max) {
+      fixed += range.min;
+      continue;
+    }
+    if (variable >= 0 || item.type !== 'repeat') return undefined;
+    const inner = regexLengthRange(item.item);
+    if (inner.min !== 1 || inner.max !== 1) return undefined;
+    variable = index;
+  }
+  if (variable < 0) return fixed >= min && fixed <= max ? node : null;
+  const repeat = items[variable] as Extract<RegexNode, { type: 'repeat' }>;
+  const low = Math.max(repeat.min, min - fixed);
+  const high = Math.min(repeat.max ?? Infinity, max - fixed);
+  if (low > high) return null;
+  const replaced: RegexNode = { type: 'repeat', item: repeat.item, min: low, max: high === Infinity ? null : high };
+  return { type: 'seq', items: items.map((item, index) => (index === variable ? replaced : item)) };
+}
+
+/**
+ * A quantifier `inner{min,max}` written with no single bound above `limit` (the engine bounds each
+ * `{n,m}`): `(?:X{limit}){q}X{r}` for the required part, `(?:X{0,limit}){0,q}X{0,r}` for the rest.
+ */
+export function boundedQuantifier(inner: string, min: number, max: number | null, limit: number): string {
+  const group = `(?:${inner})`;
+  const simple = (low: number, high: number | null): string => {
+    if (low === 0 && high === null) return `${group}*`;
+    if (low === 1 && high === null) return `${group}+`;
+    if (low === 0 && high === 1) return `${group}?`;
+    if (high === null) return `${group}{${low},}`;
+    if (low === high) return low === 1 ? group : low === 0 ? '' : `${group}{${low}}`;
+    return `${group}{${low},${high}}`;
+  };
+  if (min <= limit && (max === null || max <= limit)) return simple(min, max);
+  const required = min > limit ? `(?:${group}{${limit}}){${Math.floor(min / limit)}}${simple(min % limit, min % limit)}` : simple(min, min);
+  if (max === null) return `${required}${group}*`;
+  const extra = max - min;
+  const optional = extra > limit ? `(?:${group}{0,${limit}}){0,${Math.floor(extra / limit)}}${simple(0, extra % limit)}` : simple(0, extra);
+  return `${required}${optional}`;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Emission over the JSON-encoded text of a string body
 
@@ -486,21 +548,16 @@ export function encodedSetRegex(ranges: CodePointRanges): string {
 export const JSON_STRING_CHAR = encodedSetRegex([[0, MAX_CODE_POINT]]);
 
 /** Emits a node as a regex over the JSON-encoded body of a string. */
-export function emitEncodedRegex(node: RegexNode): string {
+export function emitEncodedRegex(node: RegexNode, repeatLimit = 1000): string {
   switch (node.type) {
     case 'set':
       return encodedSetRegex(node.ranges);
     case 'seq':
-      return node.items.map(emitEncodedRegex).join('');
+      return node.items.map((item) => emitEncodedRegex(item, repeatLimit)).join('');
     case 'alt':
-      return `(?:${node.options.map(emitEncodedRegex).join('|')})`;
-    case 'repeat': {
-      const inner = emitEncodedRegex(node.item);
-      const quantifier =
-        node.min === 0 && node.max === null ? '*' : node.min === 1 && node.max === null ? '+' : node.min === 0 && node.max === 1 ? '?'
-          : node.max === null ? `{${node.min},}` : node.min === node.max ? `{${node.min}}` : `{${node.min},${node.max}}`;
-      return `(?:${inner})${quantifier}`;
-    }
+      return `(?:${node.options.map((option) => emitEncodedRegex(option, repeatLimit)).join('|')})`;
+    case 'repeat':
+      return `(?:${boundedQuantifier(emitEncodedRegex(node.item, repeatLimit), node.min, node.max, repeatLimit)})`;
     case 'start':
     case 'end':
       throw new GatewayError('internal_error', 'anchor left in a regex after conversion');
