@@ -3,9 +3,13 @@
  * `/v1/check` — for a 1,000-word answer with 8 samples (p50/p99 over repeated runs, after a warm-up).
  * Texts: WikiBio GPT-3 samples from ../shared/data when present (passages concatenated to 1,000 words),
  * otherwise a seeded synthetic biography generator. The NLI row uses the tiny random-weight fixture model
- * (plumbing cost only; a real cross-encoder is far slower). Speed belongs here, never in jest.
+ * (plumbing cost only; a real cross-encoder is far slower). With `--model DIR` (an ONNX model folder such
+ * as models/rein-demo) it also measures end to end with sampling: one answer plus `--samples` extra
+ * samples drawn in one batch (n = samples), then the unigram-max check, over `--e2e-runs` seeds.
+ * Speed belongs here, never in jest.
  *
- *   npm run build && node dist/tools/bench-selfcheck.js [--runs N] [--words N] [--samples N] [--out FILE]
+ *   npm run build && node dist/tools/bench-selfcheck.js [--runs N] [--words N] [--samples N]
+ *     [--model DIR --prompt TEXT --max-tokens N --e2e-runs N] [--out FILE]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +18,7 @@ import { parseArgs } from '../src/cli/args';
 import { createBuiltinOutputChecks } from '../src/safety/checks';
 import type { OutputCheck, OutputCheckContext } from '../src/safety/detector';
 import { parseJson } from '../src/util/parse-json';
+import type { Backend, BackendRequest } from '../src/backends/backend';
 
 const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '../package.json')) ? '..' : '../..');
 const DATA = path.resolve(ROOT, '../shared/data/selfcheck-dev/wikibio-hallucination-part1.json');
@@ -77,8 +82,64 @@ async function time(check: OutputCheck, output: string, context: OutputCheckCont
   return { p50: round(percentile(durations, 0.5)), p99: round(percentile(durations, 0.99)), mean: round(durations.reduce((sum, value) => sum + value, 0) / runs) };
 }
 
+async function generateTexts(backend: Backend, request: BackendRequest): Promise<string[]> {
+  const texts = Array.from({ length: request.n }, () => '');
+  for await (const event of backend.generate(request, new AbortController().signal)) {
+    if (event.type === 'token-delta') texts[event.choice] += event.text;
+  }
+  return texts;
+}
+
+/** End to end on an ONNX model: answer, then `samples` more in one batch, then the check. */
+async function endToEnd(modelDir: string, prompt: string, maxTokens: number, sampleCount: number, runs: number, check: OutputCheck) {
+  const { createOnnxBackend } = await import('../src/backends/onnx/onnx-backend');
+  const backend = await createOnnxBackend({ modelDir });
+  try {
+    const model = backend.models()[0].id;
+    const base: BackendRequest = {
+      model, prompt, maxTokens, temperature: 1, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1, seed: 0, stop: [], n: 1, stream: false,
+    };
+    const total: number[] = [];
+    const sampling: number[] = [];
+    const checking: number[] = [];
+    for (let run = 0; run < runs + 1; run++) {
+      const start = performance.now();
+      const [answer] = await generateTexts(backend, { ...base, seed: run * 100 });
+      const drawStart = performance.now();
+      const context: OutputCheckContext = {
+        role: 'prompt',
+        params: { variant: 'unigram-max', samples: sampleCount },
+        signal: new AbortController().signal,
+        drawSamples: (count, temperature) => generateTexts(backend, { ...base, n: count, temperature, seed: run * 100 + 1 }),
+      };
+      let checkStart = 0;
+      const timedContext: OutputCheckContext = {
+        ...context,
+        drawSamples: async (count, temperature) => {
+          const samples = await context.drawSamples!(count, temperature);
+          checkStart = performance.now();
+          return samples;
+        },
+      };
+      await check.check(answer, timedContext);
+      const end = performance.now();
+      if (run === 0) continue; // warm-up
+      total.push(end - start);
+      sampling.push(checkStart - drawStart);
+      checking.push(end - checkStart);
+    }
+    const summary = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return { p50: Math.round(percentile(sorted, 0.5) * 100) / 100, p99: Math.round(percentile(sorted, 0.99) * 100) / 100 };
+    };
+    return { model: modelDir, prompt, max_tokens: maxTokens, samples: sampleCount, runs, total_ms: summary(total), sampling_ms: summary(sampling), check_ms: summary(checking) };
+  } finally {
+    await backend.close();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { strings: ['runs', 'words', 'samples', 'out'] });
+  const args = parseArgs(argv, { strings: ['runs', 'words', 'samples', 'out', 'model', 'prompt', 'max-tokens', 'e2e-runs'] });
   const runs = Number(args.values.runs ?? 100);
   const words = Number(args.values.words ?? 1000);
   const sampleCount = Number(args.values.samples ?? 8);
@@ -104,7 +165,19 @@ async function main(argv: string[]): Promise<number> {
     results.push({ check: row.check, params: row.params, runs: row.runs, latency_ms: latency });
     process.stderr.write(`${row.check} ${JSON.stringify(row.params)}: p50 ${latency.p50} ms, p99 ${latency.p99} ms\n`);
   }
-  const report = { words, samples: sampleCount, texts: source, node: process.version, results };
+  let endToEndResult;
+  if (args.values.model) {
+    endToEndResult = await endToEnd(
+      args.values.model,
+      args.values.prompt ?? 'Tell me about Joram Valcourt.',
+      Number(args.values['max-tokens'] ?? 128),
+      sampleCount,
+      Number(args.values['e2e-runs'] ?? 10),
+      byId.get('self_consistency')!,
+    );
+    process.stderr.write(`end to end: ${JSON.stringify(endToEndResult)}\n`);
+  }
+  const report = { words, samples: sampleCount, texts: source, node: process.version, results, ...(endToEndResult ? { end_to_end: endToEndResult } : {}) };
   const text = `${JSON.stringify(report, null, 2)}\n`;
   if (args.values.out) fs.writeFileSync(args.values.out, text);
   process.stdout.write(text);
