@@ -63,7 +63,7 @@ export interface PolicyStore {
   close(): void;
 }
 
-function readSources(directory: string): Map<string, PolicySourceText> {
+export function readPolicySources(directory: string): Map<string, PolicySourceText> {
   const sources = new Map<string, PolicySourceText>();
   let files: string[];
   try {
@@ -97,7 +97,7 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     compilePolicy(source, { registry: options.registry, lookup: (name) => all.get(name) });
 
   function reload(): PolicyLoadError[] {
-    const next = readSources(options.directory);
+    const next = readPolicySources(options.directory);
     const loaded = new Map<string, { policy: Policy; source: PolicySourceText }>();
     const errors: PolicyLoadError[] = [];
     const changed: string[] = [];
