@@ -27,6 +27,8 @@ const WINDOW_MARGIN = 8;
 export interface StreamFilterOptions {
   context?: OutputRunContext;
   signal?: AbortSignal;
+  /** Choice index (n > 1), copied into the findings. */
+  choice?: number;
 }
 
 export interface StreamFilterResult {
@@ -61,7 +63,8 @@ function changesText(entry: CheckEntry): boolean {
   return entry.enforcement === 'enforce' && (entry.action === 'block' || entry.action === 'sanitize' || entry.action === 'redact');
 }
 
-export function createStreamFilter(policy: Policy, registry: CheckRegistry, options: StreamFilterOptions = {}): StreamFilter {
+export function createStreamFilter(policy: Policy, registry: CheckRegistry, optionsOrChoice: StreamFilterOptions | number = {}): StreamFilter {
+  const options: StreamFilterOptions = typeof optionsOrChoice === 'number' ? { choice: optionsOrChoice } : optionsOrChoice;
   const signal = options.signal ?? new AbortController().signal;
   const streaming: StreamingEntry[] = [];
   let buffered = false;
@@ -149,7 +152,7 @@ export function createStreamFilter(policy: Policy, registry: CheckRegistry, opti
       return step(false);
     },
     async end(): Promise<StreamFilterResult> {
-      const outcome = await runOutputChecks(policy, raw, options.context ?? {}, registry, signal);
+      const outcome = await runOutputChecks(policy, raw, { ...(options.context ?? {}), ...(options.choice === undefined ? {} : { choice: options.choice }) }, registry, signal);
       const emittedBefore = emitted;
       let text = !buffered && !blocked ? step(true) : '';
       const block = blocked || outcome.decision === 'block';
