@@ -5,8 +5,9 @@
  *     the sources;
  *   - key items: every number (thousands separators ignored: "1,000" = "1000") and every named entity
  *     (a run of capitalised words; the sentence's first word counts only inside a multi-word run) must
- *     occur in the sources — an entity is supported when the whole name occurs, or each of its words
- *     does; unsupported ones are reported with their spans in the answer;
+ *     occur in the sources — an entity is supported when each of its words occurs there (so "Carter
+ *     Harrison" supports "Harrison"; a weak spot: "John Smith" and "Smith, John" are treated alike);
+ *     unsupported ones are reported with their spans in the answer;
  *   - score = keyFraction × support, where keyFraction = supported key items / key items (1 when none)
  *     and support = coverage, or, when an NLI model is configured, the highest P(entailment) of the
  *     sentence given any source window (premise = source window, hypothesis = sentence).
@@ -89,12 +90,10 @@ interface SourceIndex {
   words: Set<string>;
   stems: Set<string>;
   numbers: Set<string>;
-  /** Lower-cased sources with whitespace collapsed, space-padded, for whole-name lookups. */
-  texts: string[];
 }
 
 function indexSources(sources: readonly string[]): SourceIndex {
-  const index: SourceIndex = { words: new Set(), stems: new Set(), numbers: new Set(), texts: [] };
+  const index: SourceIndex = { words: new Set(), stems: new Set(), numbers: new Set() };
   for (const source of sources) {
     for (const token of tokenizeWords(source)) {
       const lower = token.text.toLowerCase();
@@ -102,7 +101,6 @@ function indexSources(sources: readonly string[]): SourceIndex {
       index.stems.add(stem(lower));
     }
     for (const match of source.matchAll(NUMBER)) index.numbers.add(normalizeNumber(match[0]));
-    index.texts.push(` ${source.toLowerCase().replace(/\s+/gu, ' ')} `);
   }
   return index;
 }
@@ -157,9 +155,8 @@ export function findEntities(sentence: string): Array<{ text: string; start: num
   return entities;
 }
 
+/** Every word of the name occurs in the sources (a whole-name occurrence implies this; set lookups keep it linear). */
 function entitySupported(entity: { text: string; words: string[] }, index: SourceIndex): boolean {
-  const needle = ` ${entity.text.toLowerCase().replace(/\s+/gu, ' ')}`;
-  if (index.texts.some((text) => text.includes(needle))) return true;
   return entity.words.filter((word) => !NAME_CONNECTORS.has(word)).every((word) => index.words.has(word.toLowerCase()));
 }
 

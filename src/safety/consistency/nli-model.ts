@@ -95,17 +95,19 @@ class OnnxNliModel implements NliModel {
 
   private encodePair(pair: NliPair, cache: Map<string, number[]>): { ids: number[]; typeIds: number[] } {
     const premiseIds = this.premiseIds(pair.premise, cache);
-    const hypothesisLength = this.tokenizer.encode(pair.hypothesis, { add_special_tokens: false }).ids.length;
+    // A hypothesis longer than the window is cut in characters first (the window keeps its head anyway).
+    const hypothesis = pair.hypothesis.slice(0, this.maxLength * PREMISE_CHARS_PER_TOKEN);
+    const hypothesisLength = this.tokenizer.encode(hypothesis, { add_special_tokens: false }).ids.length;
     // Special tokens of the pair template (3 for BERT, 4 for RoBERTa): measured on the shortest pair.
     const specials = this.pairOverhead();
     let keep = Math.min(premiseIds.length, Math.max(1, this.maxLength - hypothesisLength - specials));
     let premise = keep === premiseIds.length && pair.premise.length <= this.maxLength * PREMISE_CHARS_PER_TOKEN ? pair.premise : this.tokenizer.decode(premiseIds.slice(0, keep), { skip_special_tokens: true });
-    let encoding = this.tokenizer.encode(premise, { text_pair: pair.hypothesis, return_token_type_ids: true });
+    let encoding = this.tokenizer.encode(premise, { text_pair: hypothesis, return_token_type_ids: true });
     // Decoding and re-encoding can shift a token or two at the cut: shrink until it fits.
     while (encoding.ids.length > this.maxLength && keep > 1) {
       keep = Math.max(1, keep - (encoding.ids.length - this.maxLength));
       premise = this.tokenizer.decode(premiseIds.slice(0, keep), { skip_special_tokens: true });
-      encoding = this.tokenizer.encode(premise, { text_pair: pair.hypothesis, return_token_type_ids: true });
+      encoding = this.tokenizer.encode(premise, { text_pair: hypothesis, return_token_type_ids: true });
     }
     let ids = encoding.ids;
     let typeIds = encoding.token_type_ids ?? ids.map(() => 0);

@@ -32,9 +32,14 @@ function isAlnum(character: string | undefined): boolean {
   return character !== undefined && /[\p{L}\p{N}]/u.test(character);
 }
 
+/** Longest word the period rules look at: abbreviations and dotted acronyms are short. */
+const MAX_ABBREVIATION_CHARS = 24;
+/** A whitespace-free chunk longer than this is one token: no punctuation rules on pathological input. */
+const MAX_CHUNK_CHARS = 256;
+
 /** True when a word ending in '.' keeps its period (abbreviation, initial, or dotted acronym like u.s.). */
 export function keepsPeriod(word: string): boolean {
-  if (!word.endsWith('.') || word.length < 2) return false;
+  if (!word.endsWith('.') || word.length < 2 || word.length > MAX_ABBREVIATION_CHARS) return false;
   const stem = word.slice(0, -1).toLowerCase();
   if (ABBREVIATIONS.has(stem)) return true;
   // Initials and dotted acronyms: "j.", "u.s.", "e.g." — single letters separated by periods.
@@ -77,31 +82,31 @@ function tokenizeChunk(chunk: string, offset: number, out: WordToken[]): void {
     }
     break;
   }
-  // Suffixes.
+  // Suffixes. Only the tail of the chunk is inspected per step (no slicing of the whole body).
   while (end > start) {
-    const body = chunk.slice(start, end);
-    if (body.length > 3 && body.endsWith('...')) {
+    const length = end - start;
+    if (length > 3 && chunk.endsWith('...', end)) {
       suffixes.push({ text: '...', start: offset + end - 3, end: offset + end });
       end -= 3;
       continue;
     }
     const last = chunk[end - 1];
-    if (body.length > 1 && SUFFIX_CHARS.has(last)) {
+    if (length > 1 && SUFFIX_CHARS.has(last)) {
       suffixes.push({ text: last, start: offset + end - 1, end: offset + end });
       end -= 1;
       continue;
     }
-    if (body.length > 1 && last === '.' && !keepsPeriod(body)) {
+    if (length > 1 && last === '.' && !keepsPeriod(chunk.slice(Math.max(start, end - MAX_ABBREVIATION_CHARS - 1), end))) {
       suffixes.push({ text: '.', start: offset + end - 1, end: offset + end });
       end -= 1;
       continue;
     }
-    const lower = body.toLowerCase();
-    const clitic = CLITICS.find((candidate) => lower.endsWith(candidate) && lower.length > candidate.length && isLetter(lower[lower.length - candidate.length - 1]));
+    const tail = chunk.slice(Math.max(start, end - 5), end).toLowerCase();
+    const clitic = CLITICS.find((candidate) => tail.endsWith(candidate) && length > candidate.length && isLetter(chunk[end - candidate.length - 1]));
     if (clitic) {
-      const length = clitic.length;
-      suffixes.push({ text: body.slice(body.length - length), start: offset + end - length, end: offset + end });
-      end -= length;
+      const cliticLength = clitic.length;
+      suffixes.push({ text: chunk.slice(end - cliticLength, end), start: offset + end - cliticLength, end: offset + end });
+      end -= cliticLength;
       continue;
     }
     break;
@@ -114,6 +119,9 @@ export function tokenizeWords(text: string): WordToken[] {
   const out: WordToken[] = [];
   const whitespace = /\S+/g;
   let match: RegExpExecArray | null;
-  while ((match = whitespace.exec(text)) !== null) tokenizeChunk(match[0], match.index, out);
+  while ((match = whitespace.exec(text)) !== null) {
+    if (match[0].length > MAX_CHUNK_CHARS) out.push({ text: match[0], start: match.index, end: match.index + match[0].length });
+    else tokenizeChunk(match[0], match.index, out);
+  }
   return out;
 }

@@ -59,3 +59,14 @@ describe('tokenizeWords', () => {
     for (const token of tokenizeWords(text)) expect(text.slice(token.start, token.end)).toBe(token.text);
   });
 });
+
+describe('bounded work on pathological input', () => {
+  it('tokenizes long punctuation runs and dotted strings by steps proportional to their length', () => {
+    // Each of these took quadratic time in a naive suffix loop; here they are single tokens or short runs.
+    const closers = `word${')'.repeat(100_000)}`;
+    expect(tokenizeWords(closers)).toEqual([{ text: closers, start: 0, end: closers.length }]);
+    const dotted = 'a.'.repeat(100);
+    expect(tokenizeWords(dotted).map((token) => token.text).join('')).toBe(dotted);
+    expect(splitSentences(`${'Go. '.repeat(50_000)}End.`).length).toBe(50_001);
+  });
+});
