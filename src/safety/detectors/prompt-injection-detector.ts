@@ -1,0 +1,86 @@
+/**
+ * The `prompt_injection` detector. Direct injection (role user/prompt/system): instruction override, system-prompt
+ * extraction, fake turns, chat-template tokens, mode switches (attack-patterns.ts) combined with the classifier's
+ * `injection` head. Indirect injection (role `tool` or `context`: data the model will read, not the user's
+ * request): the document is cut into candidate windows (instruction-windows.ts) and the classifier's `instruction`
+ * head asks "is this window an instruction to an assistant?" — a task pasted into an email is one, whatever its
+ * topic — plus the patterns, including text that addresses the assistant ("…in your answer"). Each context has
+ * its own calibration: 0.5 is the 1% FPR point on dev user prompts for direct injection and the 3% document-level
+ * FPR point on dev documents for indirect injection.
+ */
+import type { Detector, DetectorContext, DetectorResult } from '../detector';
+import { scanPatterns } from './attack-patterns';
+import { combineScores } from './combine-scores';
+import { instructionWindows } from './instruction-windows';
+import { loadTextClassifier } from './onnx-text-classifier';
+
+export const PROMPT_INJECTION_DETECTOR_VERSION = '1.0.0';
+
+export interface PromptInjectionDetectorOptions {
+  classifierPath?: string;
+  /** Heads for the two contexts (defaults `injection` and `instruction`). */
+  directHead?: string;
+  indirectHead?: string;
+}
+
+export function isIndirectRole(role: DetectorContext['role']): boolean {
+  return role === 'tool' || role === 'context';
+}
+
+export function createPromptInjectionDetector(options: PromptInjectionDetectorOptions = {}): Detector {
+  const directHead = options.directHead ?? 'injection';
+  const indirectHead = options.indirectHead ?? 'instruction';
+  return {
+    id: 'prompt_injection',
+    version: PROMPT_INJECTION_DETECTOR_VERSION,
+    async detect(text: string, context: DetectorContext): Promise<DetectorResult[]> {
+      const indirect = isIndirectRole(context.role);
+      const patterns = scanPatterns(text, 'prompt_injection', indirect);
+      let classifierScore = 0;
+      let window: { text: string; start: number; end: number } | undefined;
+      if (options.classifierPath) {
+        const classifier = await loadTextClassifier(options.classifierPath);
+        if (indirect) {
+          const windows = instructionWindows(text);
+          const rows = await classifier.classify([text, ...windows.map((item) => item.text)]);
+          const directIndex = classifier.heads.indexOf(directHead);
+          const windowIndex = classifier.heads.indexOf(indirectHead);
+          classifierScore = classifier.calibrate(directHead, rows[0][directIndex]);
+          for (let k = 0; k < windows.length; k++) {
+            if (context.signal.aborted) break;
+            const score = classifier.calibrate(indirectHead, rows[k + 1][windowIndex]);
+            if (score > classifierScore) {
+              classifierScore = score;
+              window = windows[k];
+            }
+          }
+        } else {
+          const [row] = await classifier.classify([text]);
+          classifierScore = classifier.calibrate(directHead, row[classifier.heads.indexOf(directHead)]);
+        }
+      }
+      const score = combineScores(classifierScore, patterns.score);
+      const spans: Array<[number, number]> = patterns.matches.slice(0, 10).map((match) => [match.start, match.end]);
+      if (window) spans.push([window.start, window.end]);
+      const parts = [patterns.families.length ? `injection patterns: ${patterns.families.join(', ')}` : 'no injection patterns'];
+      if (!options.classifierPath) parts.push('classifier not configured');
+      else if (window && classifierScore >= 0.5) parts.push(`instruction-like text in ${context.role} content: "${window.text.slice(0, 120)}" (${classifierScore.toFixed(2)})`);
+      else parts.push(`classifier ${classifierScore.toFixed(2)}`);
+      return [
+        {
+          score,
+          explanation: parts.join('; '),
+          spans,
+          details: {
+            mode: indirect ? 'indirect' : 'direct',
+            pattern_score: patterns.score,
+            classifier_score: classifierScore,
+            families: patterns.families,
+            window: window?.text.slice(0, 300),
+            matches: patterns.matches.slice(0, 5).map((match) => ({ family: match.family, text: match.text })),
+          },
+        },
+      ];
+    },
+  };
+}
