@@ -12,6 +12,7 @@
  *     [--model DIR --prompt TEXT --max-tokens N --e2e-runs N] [--out FILE]
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from '../src/cli/args';
@@ -69,17 +70,36 @@ function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-async function time(check: OutputCheck, output: string, context: OutputCheckContext, runs: number): Promise<{ p50: number; p99: number; mean: number }> {
+interface Latency {
+  p50: number;
+  p99: number;
+  mean: number;
+}
+
+/**
+ * Wall-clock latency, and the process's CPU time per run (user + system): on a shared machine the wall
+ * clock includes time spent waiting for a core, the CPU time does not (onnxruntime's worker threads count
+ * in it too, so for nli it can exceed the wall clock).
+ */
+async function time(check: OutputCheck, output: string, context: OutputCheckContext, runs: number): Promise<{ wall: Latency; cpu: Latency }> {
   for (let i = 0; i < Math.min(5, runs); i++) await check.check(output, context);
-  const durations: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const startCpu = process.cpuUsage();
     const start = performance.now();
     await check.check(output, context);
-    durations.push(performance.now() - start);
+    wall.push(performance.now() - start);
+    const used = process.cpuUsage(startCpu);
+    cpu.push((used.user + used.system) / 1000);
   }
-  durations.sort((a, b) => a - b);
+  return { wall: summarize(wall), cpu: summarize(cpu) };
+}
+
+function summarize(values: number[]): Latency {
+  const sorted = [...values].sort((a, b) => a - b);
   const round = (value: number) => Math.round(value * 100) / 100;
-  return { p50: round(percentile(durations, 0.5)), p99: round(percentile(durations, 0.99)), mean: round(durations.reduce((sum, value) => sum + value, 0) / runs) };
+  return { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)), mean: round(sorted.reduce((sum, value) => sum + value, 0) / sorted.length) };
 }
 
 async function generateTexts(backend: Backend, request: BackendRequest): Promise<string[]> {
@@ -128,11 +148,7 @@ async function endToEnd(modelDir: string, prompt: string, maxTokens: number, sam
       sampling.push(checkStart - drawStart);
       checking.push(end - checkStart);
     }
-    const summary = (values: number[]) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      return { p50: Math.round(percentile(sorted, 0.5) * 100) / 100, p99: Math.round(percentile(sorted, 0.99) * 100) / 100 };
-    };
-    return { model: modelDir, prompt, max_tokens: maxTokens, samples: sampleCount, runs, total_ms: summary(total), sampling_ms: summary(sampling), check_ms: summary(checking) };
+    return { model: modelDir, prompt, max_tokens: maxTokens, samples: sampleCount, runs, total_ms: summarize(total), sampling_ms: summarize(sampling), check_ms: summarize(checking) };
   } finally {
     await backend.close();
   }
@@ -162,8 +178,10 @@ async function main(argv: string[]): Promise<number> {
     const context: OutputCheckContext = { role: 'prompt', params: row.params, signal, samples, sources: samples };
     const output = row.check === 'vote' ? 'Paris' : answer;
     const latency = await time(check, output, context, row.runs);
-    results.push({ check: row.check, params: row.params, runs: row.runs, latency_ms: latency });
-    process.stderr.write(`${row.check} ${JSON.stringify(row.params)}: p50 ${latency.p50} ms, p99 ${latency.p99} ms\n`);
+    results.push({ check: row.check, params: row.params, runs: row.runs, latency_ms: latency.wall, cpu_ms: latency.cpu });
+    process.stderr.write(
+      `${row.check} ${JSON.stringify(row.params)}: wall p50 ${latency.wall.p50} ms, p99 ${latency.wall.p99} ms; cpu p50 ${latency.cpu.p50} ms, p99 ${latency.cpu.p99} ms\n`,
+    );
   }
   let endToEndResult;
   if (args.values.model) {
@@ -177,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
     );
     process.stderr.write(`end to end: ${JSON.stringify(endToEndResult)}\n`);
   }
-  const report = { words, samples: sampleCount, texts: source, node: process.version, results, ...(endToEndResult ? { end_to_end: endToEndResult } : {}) };
+  const report = { words, samples: sampleCount, texts: source, node: process.version, load_average: os.loadavg(), cpus: os.cpus().length, results, ...(endToEndResult ? { end_to_end: endToEndResult } : {}) };
   const text = `${JSON.stringify(report, null, 2)}\n`;
   if (args.values.out) fs.writeFileSync(args.values.out, text);
   process.stdout.write(text);
