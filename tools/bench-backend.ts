@@ -5,7 +5,9 @@
  *
  * Reports: greedy tokens/s at batch 1 (Rein vs bare; same tokens, checked identical), aggregate tokens/s
  * with 4 concurrent requests (Rein's continuous batching vs four bare loops one after another and a bare
- * static batch of 4), and time to first token for a 100-token prompt. Measurements alternate between
+ * static batch of 4), and time to first token for a 100-token prompt. Rein is measured with both
+ * executors: `worker` (the server's: onnxruntime on a worker thread, one thread hop per step) and
+ * `inline` (onnxruntime on the main thread, like the bare loop). Measurements alternate between
  * Rein and bare and the median of `--runs` is kept, so background load hits both alike.
  * Default model: models/rein-demo when it exists, else the tiny Llama test fixture.
  */
@@ -45,17 +47,18 @@ async function main(argv: string[]): Promise<number> {
   const promptTarget = Number(args.values['prompt-tokens'] ?? 100);
   const threads = args.values.threads === undefined ? undefined : Number(args.values.threads);
 
-  const backend = await createOnnxBackend({ modelDir, intraOpNumThreads: threads, maxBatchSize: 16 });
+  const backend = await createOnnxBackend({ modelDir, intraOpNumThreads: threads, maxBatchSize: 16, executor: 'worker' });
+  const inlineBackend = await createOnnxBackend({ modelDir, intraOpNumThreads: threads, maxBatchSize: 16, executor: 'inline' });
   const bare = await createBareGreedyLoop({ dir: modelDir, intraOpNumThreads: threads });
   const modelId = backend.models()[0].id;
   const request = (prompt: string, maxTokens: number): BackendRequest => ({
     model: modelId, prompt, maxTokens, temperature: 0, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1, seed: 0, stop: [], n: 1, stream: false,
   });
-  const generate = async (prompt: string, maxTokens: number): Promise<{ tokens: number[]; firstTokenMs: number; totalMs: number }> => {
+  const generate = async (prompt: string, maxTokens: number, which = backend): Promise<{ tokens: number[]; firstTokenMs: number; totalMs: number }> => {
     const started = performance.now();
     let firstTokenMs = 0;
     const ids: number[] = [];
-    for await (const event of backend.generate(request(prompt, maxTokens), new AbortController().signal)) {
+    for await (const event of which.generate(request(prompt, maxTokens), new AbortController().signal)) {
       if (event.type === 'token-delta') {
         if (ids.length === 0) firstTokenMs = performance.now() - started;
         ids.push(...event.tokenIds);
@@ -73,9 +76,13 @@ async function main(argv: string[]): Promise<number> {
 
   // Warm-up (first runs allocate and tune kernels).
   await generate(PROMPTS[0], 8);
+  await generate(PROMPTS[0], 8, inlineBackend);
   await bare.run(promptIds(PROMPTS[0]), 8);
 
   const reinSingle: number[] = [];
+  const inlineSingle: number[] = [];
+  const inlineConcurrent: number[] = [];
+  const inlineTtft: number[] = [];
   const bareSingle: number[] = [];
   const reinConcurrent: number[] = [];
   const bareSequential4: number[] = [];
@@ -93,11 +100,17 @@ async function main(argv: string[]): Promise<number> {
     generated = reinResult.tokens.length;
     bareSingle.push((bareResult.tokens.length / bareResult.totalMs) * 1000);
     reinSingle.push((reinResult.tokens.length / reinResult.totalMs) * 1000);
+    const inlineResult = await generate(PROMPTS[0], tokens, inlineBackend);
+    identical &&= JSON.stringify(bareResult.tokens) === JSON.stringify(inlineResult.tokens);
+    inlineSingle.push((inlineResult.tokens.length / inlineResult.totalMs) * 1000);
 
     let started = performance.now();
     const results = await Promise.all(PROMPTS.map((prompt) => generate(prompt, tokens)));
     concurrentTokens = results.reduce((sum, result) => sum + result.tokens.length, 0);
     reinConcurrent.push((concurrentTokens / (performance.now() - started)) * 1000);
+    started = performance.now();
+    const inlineResults = await Promise.all(PROMPTS.map((prompt) => generate(prompt, tokens, inlineBackend)));
+    inlineConcurrent.push((inlineResults.reduce((sum, result) => sum + result.tokens.length, 0) / (performance.now() - started)) * 1000);
 
     started = performance.now();
     let sequentialTokens = 0;
@@ -109,10 +122,12 @@ async function main(argv: string[]): Promise<number> {
 
     bareTtft.push((await bare.run(promptIds(longPrompt), 1)).firstTokenMs);
     reinTtft.push((await generate(longPrompt, 1)).firstTokenMs);
+    inlineTtft.push((await generate(longPrompt, 1, inlineBackend)).firstTokenMs);
   }
 
   const bareTps = median(bareSingle);
   const reinTps = median(reinSingle);
+  const inlineTps = median(inlineSingle);
   const report = {
     model: modelId,
     model_dir: path.relative(ROOT, modelDir) || modelDir,
@@ -120,9 +135,16 @@ async function main(argv: string[]): Promise<number> {
     runs,
     tokens_per_request: generated,
     greedy_tokens_identical: identical,
-    batch1: { bare_tokens_per_s: round(bareTps), rein_tokens_per_s: round(reinTps), rein_overhead_pct: round((bareTps / reinTps - 1) * 100) },
+    batch1: {
+      bare_tokens_per_s: round(bareTps),
+      rein_tokens_per_s: round(reinTps),
+      rein_overhead_pct: round((bareTps / reinTps - 1) * 100),
+      rein_inline_tokens_per_s: round(inlineTps),
+      rein_inline_overhead_pct: round((bareTps / inlineTps - 1) * 100),
+    },
     concurrency4: {
       rein_tokens_per_s: round(median(reinConcurrent)),
+      rein_inline_tokens_per_s: round(median(inlineConcurrent)),
       bare_sequential_tokens_per_s: round(median(bareSequential4)),
       bare_static_batch_tokens_per_s: round(median(bareBatch4)),
       tokens: concurrentTokens,
@@ -131,21 +153,23 @@ async function main(argv: string[]): Promise<number> {
       prompt_tokens: backend.countPromptTokens({ model: modelId, prompt: longPrompt }),
       bare: round(median(bareTtft), 2),
       rein: round(median(reinTtft), 2),
+      rein_inline: round(median(inlineTtft), 2),
     },
   };
 
-  const rows: Array<[string, string, string]> = [
-    ['measure', 'bare onnxruntime', 'rein'],
-    [`tokens/s, batch 1 (${generated} tokens)`, String(report.batch1.bare_tokens_per_s), `${report.batch1.rein_tokens_per_s} (${report.batch1.rein_overhead_pct}% overhead)`],
-    ['tokens/s, 4 concurrent (bare: sequential)', String(report.concurrency4.bare_sequential_tokens_per_s), String(report.concurrency4.rein_tokens_per_s)],
-    ['tokens/s, bare static batch of 4', String(report.concurrency4.bare_static_batch_tokens_per_s), '-'],
-    [`time to first token, ${report.ttft_ms.prompt_tokens}-token prompt (ms)`, String(report.ttft_ms.bare), String(report.ttft_ms.rein)],
+  const rows: string[][] = [
+    ['measure', 'bare onnxruntime', 'rein (worker)', 'rein (inline)'],
+    [`tokens/s, batch 1 (${generated} tokens)`, String(report.batch1.bare_tokens_per_s), `${report.batch1.rein_tokens_per_s} (${report.batch1.rein_overhead_pct}% overhead)`, `${report.batch1.rein_inline_tokens_per_s} (${report.batch1.rein_inline_overhead_pct}% overhead)`],
+    ['tokens/s, 4 concurrent (bare: sequential)', String(report.concurrency4.bare_sequential_tokens_per_s), String(report.concurrency4.rein_tokens_per_s), String(report.concurrency4.rein_inline_tokens_per_s)],
+    ['tokens/s, bare static batch of 4', String(report.concurrency4.bare_static_batch_tokens_per_s), '-', '-'],
+    [`time to first token, ${report.ttft_ms.prompt_tokens}-token prompt (ms)`, String(report.ttft_ms.bare), String(report.ttft_ms.rein), String(report.ttft_ms.rein_inline)],
   ];
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column].length)));
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column].length)));
   process.stdout.write(`model ${report.model_dir}, median of ${runs} runs, greedy tokens identical: ${identical}\n`);
   for (const row of rows) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column])).join('  ')}\n`);
   if (args.values.out) fs.writeFileSync(args.values.out, `${JSON.stringify(report, null, 2)}\n`);
   await backend.close();
+  await inlineBackend.close();
   await bare.close();
   return 0;
 }

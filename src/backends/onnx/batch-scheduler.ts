@@ -13,6 +13,10 @@
  * in one multi-token step). Stops on EOS, a stop sequence, max_tokens, the context length, or
  * `session.finished`.
  *
+ * Masks overlap the forward pass: the session runs on a worker thread, and while it computes step t
+ * the event loop asks every constrained sequence for its forced tokens and its mask for step t's
+ * logits (they depend only on tokens already chosen).
+ *
  * Batch independence: a sequence's draws come from its own generator, one per sampled token, and
  * its prompt is prefilled alone; decode steps share a padded batch, so the logits of a row can differ
  * from a solo run only by float rounding in the attention sums (tested equal on the fixtures).
@@ -61,6 +65,10 @@ interface Sequence {
   ended: boolean;
   undeliveredIds: number[];
   undeliveredForced: boolean;
+  /** The constraint's mask and forced tokens for the next choice, computed while the model runs. */
+  mask?: TokenMask;
+  prepared: boolean;
+  preparedForced: number[];
 }
 
 /** Forced tokens taken in one go are bounded, so a grammar can never make a step unbounded. */
@@ -81,7 +89,6 @@ export class BatchScheduler {
   private readonly vocabularySize: number;
   private readonly eos: Set<number>;
   private scratch = new Float32Array(0);
-  private mask: TokenMask;
   private running = false;
   /** Sequences taken from the queue whose prefill is in progress. */
   private admitting: Sequence[] = [];
@@ -98,7 +105,6 @@ export class BatchScheduler {
     this.batch = new KvBatch(model.pastNames.length, model.numKeyValueHeads, model.headDim);
     this.vocabularySize = model.vocabulary.size;
     this.eos = new Set(model.eosTokenIds);
-    this.mask = new TokenMask(this.vocabularySize);
   }
 
   /**
@@ -170,6 +176,8 @@ export class BatchScheduler {
       ended: false,
       undeliveredIds: [],
       undeliveredForced: false,
+      prepared: false,
+      preparedForced: [],
     };
   }
 
@@ -247,7 +255,7 @@ export class BatchScheduler {
     for (const [job, sequences] of joiners) {
       if (job.cancelled) continue;
       const length = job.promptIds.length;
-      const output = await this.model.forward({
+      const forward = this.model.forward({
         batch: 1,
         length,
         inputIds: BigInt64Array.from(job.promptIds, (token) => BigInt(token)),
@@ -255,6 +263,8 @@ export class BatchScheduler {
         positionIds: BigInt64Array.from({ length }, (_, index) => BigInt(index)),
         past: null,
       });
+      for (const sequence of sequences) this.prepare(sequence);
+      const output = await forward;
       this.stats.prefills++;
       if (job.cancelled) continue;
       const width = output.vocabWidth;
@@ -307,7 +317,7 @@ export class BatchScheduler {
         positionIds[row * length + index] = BigInt(sequence.position + Math.max(0, real));
       }
     }
-    const output = await this.model.forward({
+    const forward = this.model.forward({
       batch: count,
       length,
       inputIds,
@@ -315,6 +325,10 @@ export class BatchScheduler {
       positionIds,
       past: this.batch.past,
     });
+    // The cache now belongs to the worker; meanwhile, the constraint work for this step's logits.
+    this.batch.past = null;
+    for (const sequence of rows) this.prepare(sequence);
+    const output = await forward;
     this.stats.steps++;
     this.batch.advance(output.presents, length, fed);
     const width = output.vocabWidth;
@@ -327,6 +341,19 @@ export class BatchScheduler {
     }
   }
 
+  /** Computes a constrained sequence's forced tokens, or else its mask, for its next choice. */
+  private prepare(sequence: Sequence): void {
+    const session = sequence.session;
+    if (!session || sequence.ended) return;
+    sequence.preparedForced = session.forced();
+    if (sequence.preparedForced.length === 0) {
+      sequence.mask ??= new TokenMask(this.vocabularySize);
+      sequence.mask.clear();
+      session.mask(sequence.mask);
+    }
+    sequence.prepared = true;
+  }
+
   /** Picks the next token(s) of one sequence from its logits row, emits text, and ends it when due. */
   private choose(sequence: Sequence, logits: Float32Array, offset: number, width: number): void {
     const request = sequence.job.request;
@@ -336,7 +363,9 @@ export class BatchScheduler {
     if (budget <= 0) return this.end(sequence, 'length');
     const chosen: number[] = [];
     let forcedOnly = false;
-    const forcedNow = session ? session.forced() : [];
+    if (session && !sequence.prepared) this.prepare(sequence);
+    sequence.prepared = false;
+    const forcedNow = session ? sequence.preparedForced : [];
     if (forcedNow.length > 0) {
       // Jump-forward: the constraint allows exactly these; no sampling needed. Only as many as fit are
       // committed, so `accepting` describes the text actually returned.
@@ -348,11 +377,7 @@ export class BatchScheduler {
       if (chosen.length === 0) return this.end(sequence, 'stop');
     } else {
       applyRepetitionPenalty(logits, offset, sequence.seen, request.repetitionPenalty);
-      if (session) {
-        this.mask.clear();
-        session.mask(this.mask);
-        this.mask.applyTo(logits, offset);
-      }
+      if (session) sequence.mask!.applyTo(logits, offset);
       // Logit columns beyond the tokenizer's vocabulary are padding: never sampled.
       for (let index = this.vocabularySize; index < width; index++) logits[offset + index] = -Infinity;
       if (this.scratch.length < width) this.scratch = new Float32Array(width);

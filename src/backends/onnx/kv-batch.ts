@@ -8,11 +8,11 @@
  * left are dropped, joiners are appended, and leading columns that every remaining row masks are
  * trimmed; between membership changes, `present.*` is fed back as `past_key_values.*` with no copy.
  */
-import * as ort from 'onnxruntime-node';
+import type { CacheTensor } from './onnx-model';
 
 export interface KvRowSource {
   /** Cache tensors of the source batch (null = that batch is empty). */
-  past: ort.Tensor[] | null;
+  past: CacheTensor[] | null;
   /** Row index in the source, and the source's column count. */
   row: number;
   columns: number;
@@ -21,7 +21,7 @@ export interface KvRowSource {
 }
 
 export class KvBatch {
-  past: ort.Tensor[] | null = null;
+  past: CacheTensor[] | null = null;
   /** Columns in the cache. */
   columns = 0;
   /** masks[row][column], capacity ≥ columns. */
@@ -65,7 +65,7 @@ export class KvBatch {
       masks.push(mask);
       if (span === 0 || source.past === null) continue;
       for (let index = 0; index < this.pastCount; index++) {
-        const from = source.past[index].data as Float32Array;
+        const from = source.past[index].data;
         const to = pastData[index];
         for (let head = 0; head < this.heads; head++) {
           const fromStart = ((source.row * this.heads + head) * source.columns + skip) * block;
@@ -74,7 +74,7 @@ export class KvBatch {
         }
       }
     }
-    this.past = pastData.map((data) => new ort.Tensor('float32', data, [rows, this.heads, columns, block]));
+    this.past = pastData.map((data) => ({ data, dims: [rows, this.heads, columns, block] }));
     this.columns = columns;
     this.masks = masks;
     this.rows = rows;
@@ -99,7 +99,7 @@ export class KvBatch {
   }
 
   /** After a step: the presents become the cache, and the new columns' masks are recorded. */
-  advance(presents: ort.Tensor[], length: number, fed: readonly number[]): void {
+  advance(presents: CacheTensor[], length: number, fed: readonly number[]): void {
     const total = this.columns + length;
     for (let row = 0; row < this.rows; row++) {
       let mask = this.masks[row];

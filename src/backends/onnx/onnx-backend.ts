@@ -23,6 +23,8 @@ export interface OnnxBackendOptions {
   modelId?: string;
   executionProvider?: ExecutionProvider;
   intraOpNumThreads?: number;
+  /** Where onnxruntime runs: 'worker' (default, keeps the event loop free) or 'inline' (see onnx-model.ts). */
+  executor?: 'worker' | 'inline';
   /** Sequences per forward pass (continuous batching), default 16. */
   maxBatchSize?: number;
   /** Requests allowed to wait for a batch slot before rate_limited, default 256. */
@@ -66,6 +68,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<On
     id: options.modelId,
     executionProvider: options.executionProvider,
     intraOpNumThreads: options.intraOpNumThreads,
+    executor: options.executor,
   });
   const scheduler = new BatchScheduler(model, { maxBatchSize: options.maxBatchSize, maxWaitingJobs: options.maxWaitingJobs });
   const maxSamples = options.maxSamples ?? 16;

@@ -4,15 +4,15 @@
  * past_key_values.N.key|value → logits, present.N.key|value).
  *
  * The decode loop (batch-scheduler.ts) and the scorer (onnx-scorer.ts) both go through `forward`;
- * nothing else touches onnxruntime.
+ * nothing else touches onnxruntime. The session runs on a worker thread (session-worker.ts), so a
+ * forward pass never blocks the event loop.
  *
  * Hazards (onnxruntime-node 1.30): int64 inputs must be BigInt64Array; `present.*` tensors are fed back
  * as `past_key_values.*` as they are (no copy); an empty past `[B, H, 0, D]` is how the first step starts;
- * `intraOpNumThreads: undefined` is rejected, so the key is omitted unless set.
+ * `intraOpNumThreads: undefined` is rejected, so the key is omitted unless set. The arrays passed to
+ * `forward` are transferred to the worker and unusable afterwards.
  */
-import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import * as ort from 'onnxruntime-node';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { GatewayError } from '../../errors/gateway-error';
@@ -20,6 +20,14 @@ import type { ChatMessage } from '../backend';
 import type { Vocabulary } from '../../decoding/vocabulary';
 import { vocabularyFromTokenizerJson } from '../../decoding/vocabulary-from-tokenizer';
 import { loadModelFolder, type ModelFolder } from './load-model-folder';
+import { startInlineSession } from './inline-session';
+import { startSessionWorker, type PlainTensor, type SessionWorker } from './session-worker';
+
+/** One KV-cache tensor, [batch, heads, columns, headDim], as plain data. */
+export interface CacheTensor {
+  data: Float32Array;
+  dims: number[];
+}
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
@@ -31,6 +39,11 @@ export interface OnnxModelOptions {
   /** 'cpu' (default) or 'cuda' (needs onnxruntime-node's CUDA libraries installed). */
   executionProvider?: ExecutionProvider;
   intraOpNumThreads?: number;
+  /**
+   * 'worker' (default): the session runs on a worker thread and never blocks the event loop.
+   * 'inline': on the calling thread — no per-step thread hop, but it blocks the event loop (CLI, benches).
+   */
+  executor?: 'worker' | 'inline';
 }
 
 export interface ForwardInput {
@@ -41,8 +54,8 @@ export interface ForwardInput {
   /** [batch, pastLength + length], 1 = attend. */
   attentionMask: BigInt64Array;
   positionIds: BigInt64Array;
-  /** One tensor per past input, in `pastNames` order; null = empty past. */
-  past: ort.Tensor[] | null;
+  /** One tensor per past input, in `pastNames` order; null = empty past. Transferred (detached) by the call. */
+  past: CacheTensor[] | null;
 }
 
 export interface ForwardOutput {
@@ -50,7 +63,7 @@ export interface ForwardOutput {
   logits: Float32Array;
   vocabWidth: number;
   /** In `pastNames` order, ready to feed back. */
-  presents: ort.Tensor[];
+  presents: CacheTensor[];
 }
 
 export interface OnnxModel {
@@ -70,15 +83,6 @@ export interface OnnxModel {
   renderChat(messages: ChatMessage[]): string;
   forward(input: ForwardInput): Promise<ForwardOutput>;
   close(): Promise<void>;
-}
-
-function sessionOptions(options: OnnxModelOptions): ort.InferenceSession.SessionOptions {
-  const result: ort.InferenceSession.SessionOptions = {
-    executionProviders: options.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
-  };
-  if (options.intraOpNumThreads !== undefined) result.intraOpNumThreads = options.intraOpNumThreads;
-  return result;
 }
 
 export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxModel> {
@@ -114,9 +118,10 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
     tokenizerConfig: folder.tokenizerConfig,
   });
 
-  let session: ort.InferenceSession;
+  let session: SessionWorker;
   try {
-    session = await ort.InferenceSession.create(fs.readFileSync(folder.onnxPath), sessionOptions(options));
+    const sessionOptions = { executionProvider: options.executionProvider, intraOpNumThreads: options.intraOpNumThreads };
+    session = options.executor === 'inline' ? await startInlineSession(folder.onnxPath, sessionOptions) : await startSessionWorker(folder.onnxPath, sessionOptions);
   } catch (error) {
     throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: onnxruntime cannot load it (${(error as Error).message})`, {
       details: { file: folder.onnxPath },
@@ -144,23 +149,13 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
   // Prefer the graph's own static shape for the cache geometry; config.json is the fallback.
   let numKeyValueHeads = folder.numKeyValueHeads;
   let headDim = folder.headDim;
-  const metadata = (session as unknown as { inputMetadata?: Array<{ name: string; type?: string; shape?: Array<number | string> }> }).inputMetadata;
+  const metadata = session.inputMetadata;
   const pastMetadata = Array.isArray(metadata) ? metadata.find((entry) => entry.name === pastNames[0]) : undefined;
   if (pastMetadata?.type !== undefined && pastMetadata.type !== 'float32') {
     throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: past_key_values are ${pastMetadata.type}; only float32 models are supported`, { details: { file: folder.onnxPath } });
   }
   if (pastMetadata?.shape && typeof pastMetadata.shape[1] === 'number') numKeyValueHeads = pastMetadata.shape[1];
   if (pastMetadata?.shape && typeof pastMetadata.shape[3] === 'number') headDim = pastMetadata.shape[3];
-
-  const emptyPastCache = new Map<number, ort.Tensor[]>();
-  function emptyPast(batch: number): ort.Tensor[] {
-    let tensors = emptyPastCache.get(batch);
-    if (!tensors) {
-      tensors = pastNames.map(() => new ort.Tensor('float32', new Float32Array(0), [batch, numKeyValueHeads, 0, headDim]));
-      emptyPastCache.set(batch, tensors);
-    }
-    return tensors;
-  }
 
   const special = (value: string | undefined): string => value ?? '';
 
@@ -193,23 +188,27 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
       return tokenizer.encode(text, { add_special_tokens: false }).ids;
     },
     async forward(input: ForwardInput): Promise<ForwardOutput> {
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor('int64', input.inputIds, [input.batch, input.length]),
-        attention_mask: new ort.Tensor('int64', input.attentionMask, [input.batch, input.attentionMask.length / input.batch]),
+      const feeds: Record<string, PlainTensor> = {
+        input_ids: { type: 'int64', data: input.inputIds, dims: [input.batch, input.length] },
+        attention_mask: { type: 'int64', data: input.attentionMask, dims: [input.batch, input.attentionMask.length / input.batch] },
       };
-      if (usesPositionIds) feeds.position_ids = new ort.Tensor('int64', input.positionIds, [input.batch, input.length]);
-      const past = input.past ?? emptyPast(input.batch);
-      for (let index = 0; index < pastNames.length; index++) feeds[pastNames[index]] = past[index];
+      if (usesPositionIds) feeds.position_ids = { type: 'int64', data: input.positionIds, dims: [input.batch, input.length] };
+      for (let index = 0; index < pastNames.length; index++) {
+        const past = input.past?.[index];
+        feeds[pastNames[index]] = past
+          ? { type: 'float32', data: past.data, dims: past.dims }
+          : { type: 'float32', data: new Float32Array(0), dims: [input.batch, numKeyValueHeads, 0, headDim] };
+      }
       const results = await session.run(feeds);
       const logits = results.logits;
       return {
         logits: logits.data as Float32Array,
         vocabWidth: logits.dims[logits.dims.length - 1],
-        presents: presentNames.map((name) => results[name]),
+        presents: presentNames.map((name) => ({ data: results[name].data as Float32Array, dims: results[name].dims })),
       };
     },
     async close(): Promise<void> {
-      await session.release();
+      await session.close();
     },
   };
   return model;

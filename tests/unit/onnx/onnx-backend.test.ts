@@ -196,3 +196,22 @@ describe.each(models)('ONNX backend on %s', (id, dir) => {
     expect(choice.completionTokens).toBe(choice.tokenIds.length);
   });
 });
+
+describe('inline executor (session on the calling thread)', () => {
+  test('decodes exactly like the worker executor, alone and batched', async () => {
+    const inline = await createOnnxBackend({ modelDir: TINY_LLAMA, executor: 'inline' });
+    const worker = await createOnnxBackend({ modelDir: TINY_LLAMA, executor: 'worker' });
+    try {
+      const golden = readGolden(TINY_LLAMA);
+      const greedy = await collect(inline, makeRequest('tiny-llama', { prompt: golden.cases[1].prompt, temperature: 0 }));
+      expect(greedy.choices[0].tokenIds).toEqual(golden.cases[1].greedy_ids.filter((token) => !inline.model.eosTokenIds.includes(token)));
+      const requests = [makeRequest('tiny-llama', { seed: 1, n: 2 }), makeRequest('tiny-llama', { prompt: 'Numbers', seed: 2, topP: 0.8 })];
+      const fromInline = await Promise.all(requests.map((request) => collect(inline, request)));
+      const fromWorker = await Promise.all(requests.map((request) => collect(worker, request)));
+      expect(fromInline.map((result) => result.choices.map((choice) => choice.tokenIds))).toEqual(fromWorker.map((result) => result.choices.map((choice) => choice.tokenIds)));
+    } finally {
+      await inline.close();
+      await worker.close();
+    }
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * startSessionWorker: an onnxruntime-node InferenceSession that lives on its own worker thread.
+ *
+ * Why: onnxruntime-node 1.30 runs `session.run` synchronously on the calling thread (inside a
+ * setImmediate), so a forward pass on the main thread blocks the gateway's event loop for its whole
+ * duration — no HTTP, no SSE writes, no constraint masks meanwhile. On a worker, the event loop stays
+ * free: the scheduler computes the next step's constraint masks while the model runs.
+ *
+ * Tensors cross as typed arrays and are transferred, not copied (the KV cache goes in and comes back
+ * each step; the sender's copies are detached). The worker's code is plain JavaScript in a string, so it
+ * runs the same from TypeScript sources (tests) and from dist/.
+ */
+import { Worker } from 'node:worker_threads';
+import { GatewayError } from '../../errors/gateway-error';
+
+export type TensorType = 'float32' | 'int64';
+export type TensorData = Float32Array | BigInt64Array;
+
+export interface PlainTensor {
+  type: TensorType;
+  data: TensorData;
+  dims: number[];
+}
+
+export interface TensorMetadata {
+  name: string;
+  type?: string;
+  shape?: Array<number | string>;
+}
+
+export interface SessionWorkerOptions {
+  executionProvider?: 'cpu' | 'cuda';
+  intraOpNumThreads?: number;
+}
+
+export interface SessionWorker {
+  readonly inputNames: string[];
+  readonly outputNames: string[];
+  readonly inputMetadata: TensorMetadata[];
+  /** Runs the session; the feeds' buffers are transferred to the worker (detached here). */
+  run(feeds: Record<string, PlainTensor>): Promise<Record<string, PlainTensor>>;
+  close(): Promise<void>;
+}
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+let session = null;
+function describe(list) {
+  return Array.isArray(list) ? list.map((entry) => ({ name: entry.name, type: entry.type, shape: entry.shape })) : [];
+}
+parentPort.on('message', async (message) => {
+  try {
+    if (message.type === 'load') {
+      const options = { executionProviders: message.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'], graphOptimizationLevel: 'all' };
+      if (message.intraOpNumThreads !== undefined) options.intraOpNumThreads = message.intraOpNumThreads;
+      session = await ort.InferenceSession.create(message.path, options);
+      parentPort.postMessage({ id: message.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames,
+        inputMetadata: describe(session.inputMetadata) });
+      return;
+    }
+    if (message.type === 'close') {
+      if (session) await session.release();
+      session = null;
+      parentPort.postMessage({ id: message.id, ok: true });
+      return;
+    }
+    const feeds = {};
+    for (const name of Object.keys(message.feeds)) {
+      const feed = message.feeds[name];
+      feeds[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
+    }
+    const results = await session.run(feeds);
+    const outputs = {};
+    const transfer = [];
+    for (const name of Object.keys(results)) {
+      let data = results[name].data;
+      // Only whole buffers can be transferred; a view into a larger one is copied.
+      if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
+      outputs[name] = { type: results[name].type, data, dims: Array.from(results[name].dims) };
+      transfer.push(data.buffer);
+    }
+    parentPort.postMessage({ id: message.id, ok: true, outputs }, transfer);
+  } catch (error) {
+    parentPort.postMessage({ id: message.id, ok: false, error: error && error.message ? error.message : String(error) });
+  }
+});
+`;
+
+interface Pending {
+  resolve: (value: Record<string, unknown>) => void;
+  reject: (error: Error) => void;
+}
+
+export async function startSessionWorker(modelPath: string, options: SessionWorkerOptions = {}): Promise<SessionWorker> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath: require.resolve('onnxruntime-node') } });
+  worker.unref();
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let dead: Error | null = null;
+
+  const failAll = (error: Error): void => {
+    dead = error;
+    for (const entry of pending.values()) entry.reject(error);
+    pending.clear();
+  };
+  worker.on('message', (message: { id: number; ok: boolean; error?: string } & Record<string, unknown>) => {
+    const entry = pending.get(message.id);
+    if (!entry) return;
+    pending.delete(message.id);
+    if (pending.size === 0) worker.unref();
+    if (message.ok) entry.resolve(message);
+    else entry.reject(new Error(message.error ?? 'onnxruntime failed'));
+  });
+  worker.on('error', (error) => failAll(new GatewayError('internal_error', `onnxruntime worker failed: ${error.message}`, { cause: error })));
+  worker.on('exit', (code) => {
+    if (!dead) failAll(new GatewayError('unavailable', `onnxruntime worker exited (code ${code})`));
+  });
+
+  const call = (message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Record<string, unknown>> => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      // While a call is pending the worker keeps the process alive; idle, it does not.
+      worker.ref();
+      worker.postMessage({ ...message, id }, transfer);
+    });
+  };
+
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = await call({ type: 'load', path: modelPath, executionProvider: options.executionProvider, intraOpNumThreads: options.intraOpNumThreads });
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+
+  return {
+    inputNames: loaded.inputNames as string[],
+    outputNames: loaded.outputNames as string[],
+    inputMetadata: loaded.inputMetadata as TensorMetadata[],
+    async run(feeds) {
+      const transfer: ArrayBuffer[] = [];
+      const seen = new Set<ArrayBufferLike>();
+      for (const name of Object.keys(feeds)) {
+        const buffer = feeds[name].data.buffer;
+        // Empty arrays and shared buffers are cloned, not transferred.
+        if (buffer.byteLength > 0 && !seen.has(buffer) && Object.prototype.toString.call(buffer) === '[object ArrayBuffer]') {
+          seen.add(buffer);
+          transfer.push(buffer as ArrayBuffer);
+        }
+      }
+      const result = await call({ type: 'run', feeds }, transfer);
+      return result.outputs as Record<string, PlainTensor>;
+    },
+    async close() {
+      if (!dead) {
+        try {
+          await call({ type: 'close' });
+        } catch {
+          // closing anyway
+        }
+      }
+      dead = new GatewayError('unavailable', 'the model is closed');
+      await worker.terminate();
+    },
+  };
+}
