@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-bench-audit-'));
   const result: Record<string, unknown> = { event_level: 'redacted', node: process.version, cpus: os.cpus().length, loadavg_1m: os.loadavg()[0] };
   try {
+    process.stderr.write(`bench-audit: ${appends} sync appends on SQLite\n`);
     const sqlite = await openAuditStore(`sqlite:${path.join(dir, 'append.sqlite')}`, { hmacKey: KEY });
     result.sqlite_append = await measureAppends(sqlite, appends);
     await sqlite.close();
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     if (postgresUrl !== 'none') {
       const schema = `rein_bench_audit_${randomBytes(4).toString('hex')}`;
       try {
+        process.stderr.write(`bench-audit: ${appends} sync appends on PostgreSQL\n`);
         const postgres = await openAuditStore(`${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${schema}`, { hmacKey: KEY });
         result.postgres_append = await measureAppends(postgres, appends);
         await postgres.close();
@@ -92,11 +94,19 @@ async function main(): Promise<void> {
 
     const big = await openAuditStore(`sqlite:${path.join(dir, 'verify.sqlite')}`, { hmacKey: KEY });
     const fillStart = performance.now();
-    for (let index = 0; index < verifyRecords; index++) await big.append(buildAuditEvent(fields(index), 'redacted'));
+    let middleId = '';
+    for (let index = 0; index < verifyRecords; index++) {
+      const appended = await big.append(buildAuditEvent(fields(index), 'redacted'));
+      if (index === Math.floor(verifyRecords / 2)) middleId = appended.id;
+      if ((index + 1) % 10000 === 0) process.stderr.write(`bench-audit: ${index + 1} records written\n`);
+    }
     const fillSeconds = (performance.now() - fillStart) / 1000;
     const verifyStart = performance.now();
     const verified = await big.verify();
     const verifySeconds = (performance.now() - verifyStart) / 1000;
+    const proofStart = performance.now();
+    const proof = await big.prove(middleId);
+    const proofSeconds = (performance.now() - proofStart) / 1000;
     await big.close();
     result.sqlite_verify = {
       records: verifyRecords,
@@ -104,6 +114,8 @@ async function main(): Promise<void> {
       seconds: Math.round(verifySeconds * 1000) / 1000,
       records_per_second: Math.round(verifyRecords / verifySeconds),
       fill_seconds: Math.round(fillSeconds * 10) / 10,
+      inclusion_proof_seconds: Math.round(proofSeconds * 1000) / 1000,
+      inclusion_proof_path_length: proof?.audit_path.length ?? null,
       db_bytes: fs.statSync(path.join(dir, 'verify.sqlite')).size,
     };
   } finally {

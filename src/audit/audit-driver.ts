@@ -55,6 +55,8 @@ export interface AuditRowFilter {
 
 export interface AuditWriteTransaction {
   readHead(): Promise<AuditHeadRow | null>;
+  /** Optional fast path: insertRecord + writeHead (+ insertCheckpoint) in one round trip. */
+  appendRecord?(row: AuditRow, head: AuditHeadRow, checkpoint: AuditCheckpointRow | null): Promise<void>;
   writeHead(head: AuditHeadRow): Promise<void>;
   insertRecord(row: AuditRow): Promise<void>;
   insertCheckpoint(checkpoint: AuditCheckpointRow): Promise<void>;

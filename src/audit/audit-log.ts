@@ -20,7 +20,7 @@ import { GatewayError } from '../errors/gateway-error';
 import { parseJson } from '../util/parse-json';
 import type { AuditEvent } from './audit-event';
 import { canonicalJson } from './canonical-json';
-import { checkpointMac, GENESIS_HASH, keyId, recordHash, recordMac } from './hash-chain';
+import { checkpointMac, GENESIS_HASH, keyId, recordHashFromText, recordMac } from './hash-chain';
 import { CompactRange, PrunedTree, EMPTY_TREE_ROOT } from './merkle-tree';
 import type { AuditDriver, AuditHeadRow, AuditRow, AuditRowFilter } from './audit-driver';
 import { AUDIT_ID_PATTERN, newAuditId } from './audit-store';
@@ -117,18 +117,16 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
     if (appendOptions.id !== undefined && !AUDIT_ID_PATTERN.test(appendOptions.id)) throw new GatewayError('internal_error', 'audit record id must come from newAuditId()');
     const id = appendOptions.id ?? newAuditId();
     const eventText = canonicalJson(event);
-    const eventObject = parseJson(eventText);
-    if (!eventObject.ok) throw new GatewayError('internal_error', 'audit event did not round-trip as JSON');
     try {
       const seq = await driver.writeTransaction(async (transaction) => {
         const head = await transaction.readHead();
         if (!head) throw new GatewayError('unavailable', 'audit log has no signed head (uninitialized or tampered); run audit verify');
         const seq = head.tree_size + 1;
         const time = now().toISOString();
-        const hash = recordHash({ id, seq, time, prev_hash: head.last_hash, event: eventObject.value });
+        const hash = recordHashFromText({ id, seq, time, prev_hash: head.last_hash, eventText });
         const range = CompactRange.fromFrontier(head.tree_size, head.frontier);
         range.appendData(Buffer.from(hash, 'hex'));
-        await transaction.insertRecord({
+        const row = {
           seq,
           id,
           time,
@@ -138,10 +136,16 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
           hash,
           mac: recordMac(key, hash),
           event: eventText,
-        });
+        };
         const next = signHead(seq, hash, range);
-        await transaction.writeHead(next);
-        if (seq % interval === 0) await transaction.insertCheckpoint({ tree_size: seq, root: next.root, mac: next.mac, time });
+        const checkpoint = seq % interval === 0 ? { tree_size: seq, root: next.root, mac: next.mac, time } : null;
+        if (transaction.appendRecord) {
+          await transaction.appendRecord(row, next, checkpoint);
+        } else {
+          await transaction.insertRecord(row);
+          await transaction.writeHead(next);
+          if (checkpoint) await transaction.insertCheckpoint(checkpoint);
+        }
         return seq;
       });
       return { id, seq };
@@ -241,15 +245,15 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       if (row.seq !== expectedSeq) {
         return { ok: false, first_bad: { seq: expectedSeq, id: null, reason: `record seq ${expectedSeq} is missing (deleted); the next record present is seq ${row.seq} (${row.id})` } };
       }
-      const parsed = parseEvent(row);
-      if (!parsed.ok) return bad(`event is not valid JSON (edited): ${parsed.error}`);
       let hash: string;
       try {
-        hash = recordHash({ id: row.id, seq: row.seq, time: row.time, prev_hash: row.prev_hash, event: parsed.event });
+        hash = recordHashFromText({ id: row.id, seq: row.seq, time: row.time, prev_hash: row.prev_hash, eventText: row.event });
       } catch (error) {
-        return bad(`event cannot be hashed (edited): ${(error as Error).message}`);
+        return bad(`record cannot be hashed (edited): ${(error as Error).message}`);
       }
       if (hash !== row.hash) return bad('content does not match the record hash (edited)');
+      const parsed = parseEvent(row);
+      if (!parsed.ok) return bad(`event is not valid JSON (edited): ${parsed.error}`);
       if (row.mac !== recordMac(key, row.hash)) return bad('record MAC does not match (record rewritten without the key, or signed with another key)');
       if (row.prev_hash !== previousHash) {
         return bad(`prev_hash does not match the hash of the record before it (seq ${row.seq - 1}${previousId ? `, ${previousId}` : ''}): reordered or replaced`);

@@ -27,6 +27,20 @@ export function recordHash(fields: ChainedFields): string {
   return createHash('sha256').update(body, 'utf8').digest('hex');
 }
 
+/**
+ * The same hash from the event's stored canonical text, without re-encoding it: the wrapper's keys
+ * in sorted order are event, id, prev_hash, seq, time, v. Equal to recordHash() exactly when
+ * `eventText` is canonicalJson(event) — which is how records are stored, so a stored text that is not
+ * canonical (even re-spaced) counts as edited.
+ */
+export function recordHashFromText(fields: Omit<ChainedFields, 'event'> & { eventText: string }): string {
+  if (!Number.isSafeInteger(fields.seq)) throw new TypeError('seq must be a safe integer');
+  const body =
+    `{"event":${fields.eventText},"id":${JSON.stringify(fields.id)},"prev_hash":${JSON.stringify(fields.prev_hash)},` +
+    `"seq":${JSON.stringify(fields.seq)},"time":${JSON.stringify(fields.time)},"v":${CHAIN_VERSION}}`;
+  return createHash('sha256').update(body, 'utf8').digest('hex');
+}
+
 export function recordMac(key: Buffer, hash: string): string {
   return createHmac('sha256', key).update(`rein-audit-record:v1:${hash}`, 'utf8').digest('hex');
 }

@@ -59,6 +59,7 @@ export async function createPostgresAuditDriver(connectionString: string, option
   const table = (name: string) => `${schema}.${name}`;
   // The advisory lock key: 64 bits derived from the schema, so two logs in one database do not serialize each other.
   const lockKey = createHash('sha256').update(`rein-audit:${schemaName}`).digest().readBigInt64BE(0).toString();
+  if (!/^-?\d+$/.test(lockKey)) throw new Error('advisory lock key must be an integer');
   const pool = new Pool({
     connectionString,
     max: options.poolSize ?? 4,
@@ -110,9 +111,32 @@ export async function createPostgresAuditDriver(connectionString: string, option
     return result.rows.map((row) => String(row.hash));
   }
 
-  function transactionOn(client: PoolClient): AuditWriteTransaction {
+  function transactionOn(client: PoolClient, prefetchedHead: AuditHeadRow | null | undefined): AuditWriteTransaction {
+    let cachedHead = prefetchedHead;
     return {
-      readHead: () => readHead(client),
+      async readHead() {
+        if (cachedHead !== undefined) {
+          const head = cachedHead;
+          cachedHead = undefined; // one use: later reads go to the database
+          return head;
+        }
+        return readHead(client);
+      },
+      async appendRecord(row, head, checkpoint) {
+        cachedHead = undefined;
+        await client.query(
+          `WITH record AS (
+             INSERT INTO ${table('audit_records')} (seq, id, time, decision, policy, prev_hash, hash, mac, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)),
+           head AS (
+             UPDATE ${table('audit_head')} SET tree_size = $10, last_hash = $11, frontier = $12, root = $13, mac = $14 WHERE one = 1)
+           INSERT INTO ${table('audit_checkpoints')} (tree_size, root, mac, time) SELECT $15::bigint, $16::text, $17::text, $18::text WHERE $19::boolean`,
+          [
+            row.seq, row.id, row.time, row.decision, row.policy, row.prev_hash, row.hash, row.mac, row.event,
+            head.tree_size, head.last_hash, JSON.stringify(head.frontier), head.root, head.mac,
+            checkpoint?.tree_size ?? null, checkpoint?.root ?? null, checkpoint?.mac ?? null, checkpoint?.time ?? null, checkpoint !== null,
+          ],
+        );
+      },
       async writeHead(head) {
         await client.query(
           `INSERT INTO ${table('audit_head')} (one, tree_size, last_hash, frontier, root, mac) VALUES (1, $1, $2, $3, $4, $5)
@@ -177,9 +201,15 @@ export async function createPostgresAuditDriver(connectionString: string, option
     async writeTransaction(body) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey]);
-        const result = await body(transactionOn(client));
+        // One round trip for BEGIN, the lock and the head (simple protocol; lockKey is our own integer literal).
+        const results = (await client.query(
+          `BEGIN; SELECT pg_advisory_xact_lock(${lockKey}); SELECT tree_size, last_hash, frontier, root, mac FROM ${table('audit_head')} WHERE one = 1`,
+        )) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
+        const headRow = results[2].rows[0];
+        const head = headRow
+          ? { tree_size: Number(headRow.tree_size), last_hash: String(headRow.last_hash), frontier: parseFrontier(headRow.frontier), root: String(headRow.root), mac: String(headRow.mac) }
+          : null;
+        const result = await body(transactionOn(client, head));
         await client.query('COMMIT');
         return result;
       } catch (error) {

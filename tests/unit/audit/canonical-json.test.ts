@@ -1,5 +1,6 @@
 /** canonicalJson: key order, no whitespace, undefined dropped, non-finite and over-deep values refused. */
 import { canonicalJson, CANONICAL_JSON_MAX_DEPTH } from '../../../src/audit/canonical-json';
+import { recordHash, recordHashFromText } from '../../../src/audit/hash-chain';
 
 describe('canonicalJson', () => {
   test('sorts keys at every level and writes no whitespace', () => {
@@ -18,5 +19,14 @@ describe('canonicalJson', () => {
     let deep: unknown = 1;
     for (let index = 0; index <= CANONICAL_JSON_MAX_DEPTH + 1; index++) deep = [deep];
     expect(() => canonicalJson(deep)).toThrow(/deeper/);
+  });
+});
+
+describe('recordHashFromText', () => {
+  test('equals recordHash over the parsed event when the text is canonical, differs when it is not', () => {
+    const event = { b: [1, 'two', { z: null, a: true }], a: 'é\u2028"' };
+    const fields = { id: 'aud_1', seq: 42, time: '2026-01-01T00:00:00.000Z', prev_hash: '0'.repeat(64) };
+    expect(recordHashFromText({ ...fields, eventText: canonicalJson(event) })).toBe(recordHash({ ...fields, event }));
+    expect(recordHashFromText({ ...fields, eventText: JSON.stringify(event) })).not.toBe(recordHash({ ...fields, event }));
   });
 });
