@@ -10,8 +10,7 @@
  * generation path, where sampling dominates the cost) with a lexical variant, and off on `/v1/check`
  * (caller samples) and for nli (candidates × sentences × samples model calls). Cannot draw samples → throws.
  */
-import type { OutputCheckContext } from '../detector';
-import type { DetectorResult } from '../detector';
+import type { DetectorResult, OutputCheckContext } from '../detector';
 import { GatewayError } from '../../errors/gateway-error';
 import { CONSISTENCY_VARIANTS, scoreConsistency, type ConsistencyVariant } from '../consistency/self-consistency';
 import { selectMostConsistent } from '../consistency/select-most-consistent';

@@ -11,6 +11,8 @@ import { loadNliModel } from '../../../src/safety/consistency/nli-model';
 import { scoreConsistency } from '../../../src/safety/consistency/self-consistency';
 import { groundAnswer } from '../../../src/safety/consistency/grounding';
 import { createBuiltinOutputChecks } from '../../../src/safety/checks';
+import { run as runSelfcheckEval } from '../../../src/safety/eval/selfcheck-eval';
+import os from 'node:os';
 
 const MODEL_DIR = path.resolve(__dirname, '../../fixtures/nli/tiny');
 const reference = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'reference.json'), 'utf8')) as { logits: number[] };
@@ -85,5 +87,29 @@ describe('NLI model (tiny fixture)', () => {
 
   it('reports a missing model folder as unavailable', async () => {
     await expect(loadNliModel(path.join(MODEL_DIR, 'missing'))).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('drives rein eval selfcheck --variant nli --nli-model DIR to a SPEC §6 report', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-selfcheck-nli-'));
+    const data = path.join(directory, 'data.json');
+    const out = path.join(directory, 'out.json');
+    fs.writeFileSync(
+      data,
+      JSON.stringify([
+        { id: 1, passage: 'A is B. C is D.', sentences: ['A is B.', 'C is D.'], annotation: ['accurate', 'major_inaccurate'], samples: ['A is B.', 'C is E.'] },
+        { id: 2, passage: 'E is F. G is H.', sentences: ['E is F.', 'G is H.'], annotation: ['minor_inaccurate', 'accurate'], samples: ['E is F.', 'G is H.'] },
+      ]),
+    );
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await runSelfcheckEval(['--data', data, '--variant', 'nli', '--nli-model', MODEL_DIR, '--out', out])).toBe(0);
+    } finally {
+      stdout.mockRestore();
+    }
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(report).toMatchObject({ passages: 2, sentences: 4, variant: 'nli', samples: 2 });
+    // Random weights: only the ranges are meaningful.
+    for (const value of Object.values(report.auc_pr as Record<string, number>)) expect(value >= 0 && value <= 100).toBe(true);
+    fs.rmSync(directory, { recursive: true, force: true });
   });
 });
