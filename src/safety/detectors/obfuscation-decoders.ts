@@ -74,10 +74,10 @@ function decodeHexRuns(text: string, runs: DecodedRun[]): void {
 }
 
 function decodeUrlRuns(text: string, runs: DecodedRun[]): void {
-  const pattern = /(?:%[0-9a-fA-F]{2}[A-Za-z0-9._~-]{0,3}){4,}/g;
+  const pattern = /(?:[A-Za-z0-9._~!*'()+-]{0,16}%[0-9a-fA-F]{2}){4,}[A-Za-z0-9._~!*'()+-]*/g;
   for (let match = pattern.exec(text); match !== null && runs.length < MAX_RUNS; match = pattern.exec(text)) {
     try {
-      const decoded = decodeURIComponent(match[0].slice(0, MAX_RUN_CHARS));
+      const decoded = decodeURIComponent(match[0].slice(0, MAX_RUN_CHARS).replace(/\+/g, ' '));
       if (isReadable(decoded)) runs.push({ encoding: 'url', start: match.index, end: match.index + match[0].length, decoded });
     } catch {
       // Malformed percent-encoding: not a decodable run.
@@ -97,7 +97,7 @@ const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '
 export function deleet(text: string): { text: string; changed: number } {
   let changed = 0;
   const result = text.replace(/[A-Za-z0-9@$!|+]+/g, (token) => {
-    if (!/[A-Za-z]/.test(token) || !/[0-9@$!|+]/.test(token) || /^[0-9]+[a-z]{1,2}$/i.test(token)) return token; // 1st, 20th, 3d
+    if (!/[A-Za-z]/.test(token) || !/[0-9@$!|+]/.test(token) || /^[0-9]+(st|nd|rd|th|s|d|k|m|x|am|pm|px|gb|mb|kb|ms)$/i.test(token)) return token; // 1st, 20th, 3d, 10am
     changed++;
     return token.replace(/[0-9@$!|+]/g, (character) => LEET[character] ?? character);
   });

@@ -15,12 +15,16 @@ import { instructionWindows } from './instruction-windows';
 import { loadTextClassifier } from './onnx-text-classifier';
 
 export const PROMPT_INJECTION_DETECTOR_VERSION = '1.0.0';
+/** Highest score the direct-injection head gives on its own, without a pattern match (below a 0.5 threshold). */
+export const DIRECT_HEAD_ALONE_CAP = 0.45;
 
 export interface PromptInjectionDetectorOptions {
   classifierPath?: string;
   /** Heads for the two contexts (defaults `injection` and `instruction`). */
   directHead?: string;
   indirectHead?: string;
+  /** Let the direct head fire alone (for a configured classifier trained on real injections). */
+  trustDirectHead?: boolean;
 }
 
 export function isIndirectRole(role: DetectorContext['role']): boolean {
@@ -57,6 +61,9 @@ export function createPromptInjectionDetector(options: PromptInjectionDetectorOp
         } else {
           const [row] = await classifier.classify([text]);
           classifierScore = classifier.calibrate(directHead, row[classifier.heads.indexOf(directHead)]);
+          // The shipped `injection` head learned from synthetic overrides only (there is no real direct-injection
+          // dev set): alone it may not block ("Hello there" scores high on it); with any pattern it adds evidence.
+          if (patterns.score === 0 && options.trustDirectHead !== true) classifierScore = Math.min(classifierScore, DIRECT_HEAD_ALONE_CAP);
         }
       }
       const score = combineScores(classifierScore, patterns.score);
