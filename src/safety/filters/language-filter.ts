@@ -48,6 +48,15 @@ export function guessLanguage(text: string): LanguageGuess {
   let letters = 0;
   let latin = 0;
   for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (code < 128) {
+      // ASCII fast path: the per-character regex tests below are the cost on long texts.
+      if ((code >= 97 && code <= 122) || (code >= 65 && code <= 90)) {
+        letters++;
+        latin++;
+      }
+      continue;
+    }
     if (!/\p{L}/u.test(char)) continue;
     letters++;
     if (/\p{Script=Latin}/u.test(char)) {
@@ -55,8 +64,8 @@ export function guessLanguage(text: string): LanguageGuess {
       continue;
     }
     const script = SCRIPTS.find(([pattern]) => pattern.test(char));
-    const code = script ? script[1] : 'other';
-    counts[code] = (counts[code] ?? 0) + 1;
+    const language = script ? script[1] : 'other';
+    counts[language] = (counts[language] ?? 0) + 1;
   }
   if (latin > 0) {
     const votes: Record<string, number> = {};

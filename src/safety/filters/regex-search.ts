@@ -139,6 +139,33 @@ function inRanges(codePoint: number, ranges: Array<[number, number]>): boolean {
   return false;
 }
 
+/**
+ * The characters a match can start with, as a predicate, or undefined when that set is not useful
+ * (negated classes or an empty match reachable from the start).
+ */
+function firstCharacterFilter(states: State[], startState: number): ((codePoint: number) => boolean) | undefined {
+  const ranges: Array<[number, number]> = [];
+  const seen = new Set<number>();
+  const stack = [startState];
+  while (stack.length > 0) {
+    const index = stack.pop()!;
+    if (seen.has(index)) continue;
+    seen.add(index);
+    const node = states[index];
+    if (node.type === 'match') return undefined;
+    if (node.type === 'split') stack.push(...node.next);
+    else if (node.negated) return undefined;
+    else ranges.push(...node.ranges);
+  }
+  const ascii = new Uint8Array(128);
+  const wide: Array<[number, number]> = [];
+  for (const [low, high] of ranges) {
+    for (let code = low; code <= Math.min(high, 127); code++) ascii[code] = 1;
+    if (high >= 128) wide.push([Math.max(low, 128), high]);
+  }
+  return (codePoint) => (codePoint < 128 ? ascii[codePoint] === 1 : inRanges(codePoint, wide));
+}
+
 /** Compiles a rule; throws GatewayError (policy_invalid, or the parser's constraint_* code) on a bad pattern. */
 export function compileRegexSearch(pattern: string, options: RegexSearchOptions = {}): RegexSearch {
   const maxMatchLength = options.maxMatchLength ?? 256;
@@ -157,6 +184,7 @@ export function compileRegexSearch(pattern: string, options: RegexSearchOptions 
   const states = builder.states;
   const startState = fragment.start;
   const count = states.length;
+  const canStart = firstCharacterFilter(states, startState);
 
   function search(text: string): Array<[number, number]> {
     const found: Array<[number, number]> = [];
@@ -193,6 +221,11 @@ export function compileRegexSearch(pattern: string, options: RegexSearchOptions 
       generation++;
       let index = position;
       for (;;) {
+        // Prefilter: with no thread alive, skip ahead to a character that can start a match.
+        if (canStart && bestStart < 0 && current.length === 0 && !anchoredStart) {
+          while (index < text.length && !canStart(text.codePointAt(index)!)) index += text.codePointAt(index)! > 0xffff ? 2 : 1;
+          if (index >= text.length) break;
+        }
         if (bestStart < 0 && (!anchoredStart || index === 0)) addThread(current, startOf, startState, index);
         if (current.length === 0) break;
         for (const state of current) {

@@ -25,21 +25,32 @@ export interface NormalizedText {
   ends: number[];
 }
 
-interface FoldedChar {
-  char: string;
-  start: number;
-  end: number;
-}
-
 const INVISIBLE = /^[\p{Cf}\u00AD\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0]$/u;
 const COMBINING_MARK = /\p{M}/gu;
 const WORD_CHAR = /^[\p{L}\p{N}]$/u;
-const LETTER = /^\p{L}$/u;
+const LETTER_CHAR = /^\p{L}$/u;
 const SPACING_SEPARATORS = new Set([' ', '.', '-', '_', '*', '/', '·', '\u00A0']);
 const WHITESPACE = /^\s$/u;
 
-function isWord(folded: FoldedChar | undefined): boolean {
-  return folded !== undefined && WORD_CHAR.test(folded.char);
+/** ASCII fast paths: most text is ASCII, and a regex test per character is the cost that matters. */
+function isLetter(char: string | undefined): boolean {
+  if (char === undefined) return false;
+  const code = char.charCodeAt(0);
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90);
+  return LETTER_CHAR.test(char);
+}
+
+function isWordChar(char: string | undefined): boolean {
+  if (char === undefined) return false;
+  const code = char.charCodeAt(0);
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
+  return WORD_CHAR.test(char);
+}
+
+function isSpace(char: string): boolean {
+  const code = char.charCodeAt(0);
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return WHITESPACE.test(char);
 }
 
 /** The original-text span of folded characters [from, to). */
@@ -53,85 +64,103 @@ export function normalizeForMatching(text: string, options: NormalizeOptions = {
   const spacing = options.spacing ?? true;
 
   // Pass 1: per code point — drop invisibles, NFKD, strip marks, lower-case, homoglyphs.
-  let chars: FoldedChar[] = [];
-  let index = 0;
-  for (const codePoint of text) {
+  // Parallel arrays (one folded code point each) rather than objects: this runs on every byte.
+  let chars: string[] = [];
+  let starts: number[] = [];
+  let ends: number[] = [];
+  for (let index = 0; index < text.length; ) {
+    const code = text.charCodeAt(index);
+    if (code < 128) {
+      chars.push(code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : text[index]);
+      starts.push(index);
+      ends.push(index + 1);
+      index++;
+      continue;
+    }
+    const codePoint = String.fromCodePoint(text.codePointAt(index)!);
     const start = index;
     index += codePoint.length;
     if (INVISIBLE.test(codePoint)) continue;
     const folded = codePoint.normalize('NFKD').replace(COMBINING_MARK, '').toLowerCase();
     for (const char of folded) {
-      chars.push({ char: confusables ? HOMOGLYPHS[char] ?? char : char, start, end: index });
+      chars.push(confusables ? HOMOGLYPHS[char] ?? char : char);
+      starts.push(start);
+      ends.push(index);
     }
   }
 
   // Pass 2: leetspeak. Digits fold when touching a letter ("b4d", not "2024"); symbols when a word follows.
   if (leetspeak) {
-    const next: FoldedChar[] = [];
+    let before: string | undefined;
     for (let i = 0; i < chars.length; i++) {
       const current = chars[i];
-      const before = chars[i - 1];
       const after = chars[i + 1];
-      const digit = LEET_DIGITS[current.char];
-      const symbol = LEET_SYMBOLS[current.char];
-      const touchesLetter = (before !== undefined && LETTER.test(before.char)) || (after !== undefined && LETTER.test(after.char));
-      if (digit !== undefined && touchesLetter) next.push({ ...current, char: digit });
-      else if (symbol !== undefined && after !== undefined && (LETTER.test(after.char) || LEET_DIGITS[after.char] !== undefined)) {
-        next.push({ ...current, char: symbol });
-      } else next.push(current);
+      const digit = LEET_DIGITS[current];
+      const symbol = LEET_SYMBOLS[current];
+      let folded = current;
+      if (digit !== undefined && (isLetter(before) || isLetter(after))) folded = digit;
+      else if (symbol !== undefined && after !== undefined && (isLetter(after) || LEET_DIGITS[after] !== undefined)) folded = symbol;
+      before = current;
+      chars[i] = SKELETON_LETTERS[folded] ?? folded;
     }
-    chars = next.map((folded) => ({ ...folded, char: SKELETON_LETTERS[folded.char] ?? folded.char }));
   }
 
   // Pass 3: spacing tricks — a run of >= 3 single word characters separated by one separator collapses.
   if (spacing) {
     const drop = new Uint8Array(chars.length);
+    let dropped = 0;
+    const singleAt = (position: number) => isWordChar(chars[position]) && !isWordChar(chars[position - 1]) && !isWordChar(chars[position + 1]);
     let i = 0;
     while (i < chars.length) {
-      const singleAt = (position: number) => isWord(chars[position]) && !isWord(chars[position - 1]) && !isWord(chars[position + 1]);
       if (!singleAt(i)) {
         i++;
         continue;
       }
-      const run = [i];
       let position = i;
-      while (
-        position + 2 < chars.length &&
-        SPACING_SEPARATORS.has(chars[position + 1].char) &&
-        singleAt(position + 2)
-      ) {
+      let count = 1;
+      while (position + 2 < chars.length && SPACING_SEPARATORS.has(chars[position + 1]) && singleAt(position + 2)) {
         position += 2;
-        run.push(position);
+        count++;
       }
-      if (run.length >= 3) {
-        for (let k = 0; k + 1 < run.length; k++) drop[run[k] + 1] = 1;
+      if (count >= 3) {
+        for (let k = i + 1; k < position; k += 2) drop[k] = 1;
+        dropped += count - 1;
       }
       i = position + 1;
     }
-    chars = chars.filter((_, position) => drop[position] === 0);
-  }
-
-  // Pass 4: whitespace runs become one space.
-  const result: FoldedChar[] = [];
-  for (const folded of chars) {
-    if (WHITESPACE.test(folded.char)) {
-      const last = result[result.length - 1];
-      if (last !== undefined && last.char === ' ') {
-        last.end = folded.end;
-        continue;
-      }
-      result.push({ char: ' ', start: folded.start, end: folded.end });
-    } else result.push(folded);
-  }
-
-  // starts/ends are indexed by UTF-16 code unit of the folded text (an astral character takes two).
-  const starts: number[] = [];
-  const ends: number[] = [];
-  for (const folded of result) {
-    for (let unit = 0; unit < folded.char.length; unit++) {
-      starts.push(folded.start);
-      ends.push(folded.end);
+    if (dropped > 0) {
+      const keep = (_: unknown, position: number) => drop[position] === 0;
+      chars = chars.filter(keep);
+      starts = starts.filter(keep);
+      ends = ends.filter(keep);
     }
   }
-  return { text: result.map((folded) => folded.char).join(''), starts, ends };
+
+  // Pass 4: whitespace runs become one space. starts/ends are then indexed by UTF-16 code unit of the
+  // folded text (an astral character takes two).
+  const outChars: string[] = [];
+  const outStarts: number[] = [];
+  const outEnds: number[] = [];
+  let lastWasSpace = false;
+  for (let i = 0; i < chars.length; i++) {
+    const char = chars[i];
+    if (isSpace(char)) {
+      if (lastWasSpace) {
+        outEnds[outEnds.length - 1] = ends[i];
+        continue;
+      }
+      lastWasSpace = true;
+      outChars.push(' ');
+      outStarts.push(starts[i]);
+      outEnds.push(ends[i]);
+      continue;
+    }
+    lastWasSpace = false;
+    outChars.push(char);
+    for (let unit = 0; unit < char.length; unit++) {
+      outStarts.push(starts[i]);
+      outEnds.push(ends[i]);
+    }
+  }
+  return { text: outChars.join(''), starts: outStarts, ends: outEnds };
 }

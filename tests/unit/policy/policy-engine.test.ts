@@ -135,3 +135,32 @@ output:
     expect(applyReplacements('abcdefghij', [{ start: 2, end: 4, text: 'X' }, { start: 1, end: 6, text: 'Y' }, { start: 8, end: 9, text: 'Z' }])).toBe('aYghZj');
   });
 });
+
+describe('whole-text sanitizers', () => {
+  // A detector that, like `unicode`, returns only a whole sanitized text (zero-width characters removed).
+  const zeroWidth = {
+    id: 'unicode',
+    version: 'test',
+    async detect(text: string) {
+      const hits = [...text.matchAll(/\u200B/g)];
+      return [{ score: hits.length ? 1 : 0, explanation: `${hits.length} zero-width`, sanitized: text.replace(/\u200B/g, '') }];
+    },
+  };
+  const { createCheckRegistry } = jest.requireActual('../../../src/policy/check-registry') as typeof import('../../../src/policy/check-registry');
+  const { createBuiltinFilters } = jest.requireActual('../../../src/safety/filters') as typeof import('../../../src/safety/filters');
+  const filters = createBuiltinFilters();
+  const registry = createCheckRegistry({ detectors: [...filters, zeroWidth], outputChecks: filters });
+  const policy = policyFrom('input:\n  - check: unicode\n    action: sanitize\n  - check: pii\n    action: redact\n', registry);
+
+  test('alone, its sanitized text is used', async () => {
+    const outcome = await runInputChecks(policy, { prompt: 'he\u200Bllo' }, registry, signal());
+    expect(outcome.sanitizedParts.prompt).toBe('hello');
+    expect(outcome.decision).toBe('sanitize');
+  });
+
+  test('with span redactions, it is re-run on the redacted text so both apply', async () => {
+    const outcome = await runInputChecks(policy, { prompt: 'he\u200Bllo jane@example.org' }, registry, signal());
+    expect(outcome.sanitizedParts.prompt).toBe('hello [EMAIL]');
+    expect(outcome.decision).toBe('redact');
+  });
+});

@@ -105,3 +105,14 @@ describe('stream filter', () => {
     expect(all).toBe(text.slice(0, 20));
   });
 });
+
+describe('stream filter: secrets assigned over several deltas', () => {
+  test('the value of a password assignment never leaks, at any split', async () => {
+    const text = 'Set password = "Tr0ub4dor&3xyz" in the config, then restart.';
+    for (let cut = 0; cut <= text.length; cut++) {
+      const { streamed, all } = await stream(text, [cut]);
+      expect(streamed).not.toContain('Tr0ub');
+      expect(all).toBe('Set password = "[SECRET]" in the config, then restart.');
+    }
+  });
+});
