@@ -102,6 +102,7 @@ describeWithSharedData('rein eval selfcheck on the WikiBio dev half', ['selfchec
     ['unigram-max', 20, { nonfact: 87.98, nonfact_star: 42.78, factual: 57.32 }, 68.27, 69.4],
     ['unigram-avg', 20, { nonfact: 81.33, nonfact_star: 38.73, factual: 41.38 }, 35.1, 33.35],
     ['unigram-max', 4, { nonfact: 85.06, nonfact_star: 37.26, factual: 52.13 }, 56.16, 56.29],
+    ['ngram', 20, { nonfact: 87.56, nonfact_star: 42.45, factual: 56.98 }, 65.79, 68.87],
   ] as const)('%s with %d samples reproduces the measured figures', async (variant, samples, auc, pearsonValue, spearmanValue) => {
     const raw = await scorePassages(passages, variant, { samples });
     const report = computeSelfcheckReport(passages, raw, variant, samples);
