@@ -26,6 +26,7 @@ const DEFAULT_SAMPLE_TEMPERATURE = 1;
 /** The consistency report of a self_consistency finding (SPEC.md §3 `consistency`). */
 export function consistencyFromFindings(findings: readonly Finding[]): OutputCheckResult['consistency'] {
   for (const finding of findings) {
+    if (!finding.check.startsWith('self_consistency')) continue;
     const sentences = finding.details?.sentences;
     if (!Array.isArray(sentences)) continue;
     const score = typeof finding.details?.passage_score === 'number' ? (finding.details.passage_score as number) : finding.score;

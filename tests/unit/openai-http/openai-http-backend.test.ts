@@ -6,7 +6,7 @@ import { createOpenAiHttpBackend } from '../../../src/backends/openai-http/opena
 import type { BackendEvent, BackendRequest } from '../../../src/backends/backend';
 import type { RemoteBackendConfig } from '../../../src/config/config';
 import { GatewayError } from '../../../src/errors/gateway-error';
-import { startFaultServer, type FaultServer } from '../../fixtures/servers/fault-server';
+import { startFaultServer, type FaultServer } from '../../../tools/fixture-servers/fault-server';
 
 function backendConfig(url: string, overrides: Partial<RemoteBackendConfig> = {}): RemoteBackendConfig {
   return {

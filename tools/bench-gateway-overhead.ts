@@ -1,0 +1,198 @@
+/**
+ * Gateway overhead benchmark (issues 10 and 11): the latency a gateway adds in front of a trivial
+ * OpenAI-compatible fixture server, measured side by side in one run:
+ *   direct   — the fixture called directly
+ *   rein     — Rein (remote backend) with the `permissive` policy, and with the `default` policy
+ *   portkey  — Portkey's open-source gateway (@portkey-ai/gateway 1.15.2), when installed
+ * at 1, 8 and 64 concurrent clients (closed loop, keep-alive), non-streaming; plus time to first byte
+ * when streaming at one client. Every server runs in its own process; the load generator here uses
+ * undici with one connection per client and records latencies with performance.now().
+ *
+ *   npm run bench:gateway [-- --duration 5 --concurrency 1,8,64 --out overhead.json]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Pool } from 'undici';
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+interface LevelResult {
+  target: string;
+  concurrency: number;
+  requests: number;
+  errors: number;
+  requests_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function startProcess(args: string[], readyPattern: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start:\n${output}`)), 60000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = readyPattern.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
+  });
+}
+
+async function measure(target: Target, concurrency: number, durationMs: number, body: string): Promise<LevelResult> {
+  const url = new URL(target.url);
+  const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const requestPath = `${url.pathname.replace(/\/$/, '')}/chat/completions`;
+  const once = async () => {
+    const start = performance.now();
+    const response = await pool.request({ path: requestPath, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body });
+    await response.body.text();
+    if (response.statusCode !== 200) errors++;
+    return performance.now() - start;
+  };
+  // Warm-up: connections, JIT, caches.
+  await Promise.all(Array.from({ length: concurrency }, () => once().catch(() => 0)));
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        try {
+          latencies.push(await once());
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    target: target.name,
+    concurrency,
+    requests: latencies.length,
+    errors,
+    requests_per_s: Math.round(latencies.length / elapsed),
+    p50_ms: Math.round(percentile(latencies, 0.5) * 1000) / 1000,
+    p99_ms: Math.round(percentile(latencies, 0.99) * 1000) / 1000,
+  };
+}
+
+async function timeToFirstByte(target: Target, samples: number): Promise<{ p50_ms: number; p99_ms: number }> {
+  const url = new URL(target.url);
+  const pool = new Pool(url.origin, { connections: 1 });
+  const body = JSON.stringify({ model: 'ok', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 8, stream: true });
+  const times: number[] = [];
+  for (let i = 0; i < samples + 5; i++) {
+    const start = performance.now();
+    const response = await pool.request({ path: `${url.pathname.replace(/\/$/, '')}/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body });
+    let first = 0;
+    for await (const chunk of response.body) {
+      if (!first && chunk.length > 0) first = performance.now() - start;
+    }
+    if (i >= 5) times.push(first);
+  }
+  await pool.close();
+  times.sort((a, b) => a - b);
+  return { p50_ms: Math.round(percentile(times, 0.5) * 1000) / 1000, p99_ms: Math.round(percentile(times, 0.99) * 1000) / 1000 };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const option = (name: string, fallback: string) => {
+    const index = argv.indexOf(`--${name}`);
+    return index >= 0 && argv[index + 1] ? argv[index + 1] : fallback;
+  };
+  const durationMs = Number(option('duration', '5')) * 1000;
+  const levels = option('concurrency', '1,8,64').split(',').map(Number);
+  const out = option('out', '');
+  const children: ChildProcess[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-overhead-'));
+  try {
+    const fixture = await startProcess([path.join(ROOT, 'dist/tools/fixture-servers/fault-server.js')], /FIXTURE_URL (\S+)/);
+    children.push(fixture.child);
+    const fixtureUrl = fixture.match[1];
+    const targets: Target[] = [{ name: 'direct', url: fixtureUrl, headers: {} }];
+
+    const config = {
+      models: [],
+      backends: [{ id: 'fixture', url: fixtureUrl, kind: 'vllm', models: ['ok'] }],
+      policies: { dir: path.join(ROOT, 'policies'), default: 'permissive', watch: false },
+      audit: { store: `sqlite:${path.join(dir, 'audit.sqlite')}` },
+      logging: { level: 'error' },
+    };
+    fs.writeFileSync(path.join(dir, 'rein.json'), JSON.stringify(config));
+    const rein = await startProcess([path.join(ROOT, 'dist/src/cli.js'), 'serve', '--config', path.join(dir, 'rein.json'), '--port', '0'], /REIN_LISTENING (\d+)/, { REIN_PRINT_PORT: '1' });
+    children.push(rein.child);
+    const reinUrl = `http://127.0.0.1:${rein.match[1]}/v1`;
+    targets.push({ name: 'rein-permissive', url: reinUrl, headers: {} });
+
+    const portkeyEntry = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+    if (fs.existsSync(portkeyEntry)) {
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const portkey = await startProcess([portkeyEntry, `--port=${port}`, '--headless'], /Ready for connections|running at/);
+      children.push(portkey.child);
+      targets.push({ name: 'portkey', url: `http://127.0.0.1:${port}/v1`, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fixtureUrl, authorization: 'Bearer unused' } });
+    } else {
+      process.stderr.write('portkey is not installed (npm i -D @portkey-ai/gateway@1.15.2): skipping it\n');
+    }
+
+    const results: LevelResult[] = [];
+    for (const concurrency of levels) {
+      for (const target of targets) {
+        const policies = target.name === 'rein-permissive' ? ['permissive', 'default'] : [undefined];
+        for (const policy of policies) {
+          const body = JSON.stringify({ model: 'ok', messages: [{ role: 'user', content: 'Hello, how are you today?' }], max_tokens: 8, ...(policy ? { policy } : {}) });
+          const name = policy ? `rein-${policy}` : target.name;
+          process.stderr.write(`measuring ${name} at ${concurrency} client(s)…\n`);
+          const result = await measure({ ...target, name }, concurrency, durationMs, body);
+          results.push(result);
+        }
+      }
+    }
+    const ttft = {
+      direct: await timeToFirstByte(targets[0], 200),
+      rein_permissive: await timeToFirstByte(targets[1], 200),
+    };
+    const table = results.map((result) => {
+      const direct = results.find((candidate) => candidate.target === 'direct' && candidate.concurrency === result.concurrency)!;
+      return { ...result, added_p50_ms: Math.round((result.p50_ms - direct.p50_ms) * 1000) / 1000, added_p99_ms: Math.round((result.p99_ms - direct.p99_ms) * 1000) / 1000 };
+    });
+    console.table(table);
+    process.stdout.write(`time to first byte (streaming, 1 client): ${JSON.stringify(ttft)}\n`);
+    if (out) fs.writeFileSync(out, JSON.stringify({ machine: `${os.cpus().length} cores`, duration_s: durationMs / 1000, levels: table, ttft_ms: ttft }, null, 2));
+    return 0;
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(2);
+  },
+);
