@@ -94,7 +94,10 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
   const now = options.now ?? (() => new Date());
   const pageSize = options.pageSize ?? 1000;
   const currentKeyId = keyId(key);
+  let storedKeyId = currentKeyId;
   let closed = false;
+  /** Added to MAC failures when the log was created under another key id. */
+  const keyHint = () => (storedKeyId !== currentKeyId ? ` [the log was created with key id ${storedKeyId}; this key's id is ${currentKeyId}]` : '');
 
   function signHead(treeSize: number, lastHash: string, range: CompactRange): AuditHeadRow {
     const root = range.root();
@@ -102,7 +105,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
   }
 
   async function initialize(): Promise<void> {
-    await driver.putMetaIfAbsent('key_id', currentKeyId);
+    storedKeyId = await driver.putMetaIfAbsent('key_id', currentKeyId);
     await driver.putMetaIfAbsent('chain_version', '1');
     await driver.writeTransaction(async (transaction) => {
       if (await transaction.readHead()) return;
@@ -224,7 +227,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
     let range = new CompactRange();
     if (anchor) {
       if (anchor.mac !== checkpointMac(key, anchor.seq, anchor.root)) {
-        return { ok: false, first_bad: { seq: anchor.seq, id: null, reason: 'retention anchor: HMAC does not match (forged anchor, or signed with another key)' } };
+        return { ok: false, first_bad: { seq: anchor.seq, id: null, reason: `retention anchor: HMAC does not match (forged anchor, or signed with another key)${keyHint()}` } };
       }
       try {
         range = CompactRange.fromFrontier(anchor.seq, anchor.frontier);
@@ -254,7 +257,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       if (hash !== row.hash) return bad('content does not match the record hash (edited)');
       const parsed = parseEvent(row);
       if (!parsed.ok) return bad(`event is not valid JSON (edited): ${parsed.error}`);
-      if (row.mac !== recordMac(key, row.hash)) return bad('record MAC does not match (record rewritten without the key, or signed with another key)');
+      if (row.mac !== recordMac(key, row.hash)) return bad(`record MAC does not match (record rewritten without the key, or signed with another key)${keyHint()}`);
       if (row.prev_hash !== previousHash) {
         return bad(`prev_hash does not match the hash of the record before it (seq ${row.seq - 1}${previousId ? `, ${previousId}` : ''}): reordered or replaced`);
       }
@@ -264,7 +267,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       range.appendData(Buffer.from(row.hash, 'hex'));
       const checkpoint = checkpoints.get(row.seq);
       if (checkpoint) {
-        if (checkpoint.mac !== checkpointMac(key, checkpoint.tree_size, checkpoint.root)) return bad(`checkpoint at tree size ${checkpoint.tree_size}: HMAC does not match (forged checkpoint, or signed with another key)`);
+        if (checkpoint.mac !== checkpointMac(key, checkpoint.tree_size, checkpoint.root)) return bad(`checkpoint at tree size ${checkpoint.tree_size}: HMAC does not match (forged checkpoint, or signed with another key)${keyHint()}`);
         if (checkpoint.root !== range.root()) return bad(`checkpoint at tree size ${checkpoint.tree_size}: Merkle root does not match the records`);
       }
       previousHash = row.hash;
@@ -306,7 +309,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       return { ok: false, first_bad: { seq: lastSeq, id: previousId, reason: 'the signed tree head is missing' } };
     }
     if (head.mac !== checkpointMac(key, head.tree_size, head.root)) {
-      return { ok: false, first_bad: { seq: Math.min(head.tree_size, lastSeq), id: null, reason: 'signed tree head: HMAC does not match (forged head, or signed with another key)' } };
+      return { ok: false, first_bad: { seq: Math.min(head.tree_size, lastSeq), id: null, reason: `signed tree head: HMAC does not match (forged head, or signed with another key)${keyHint()}` } };
     }
     if (head.tree_size > lastSeq) {
       return { ok: false, first_bad: { seq: lastSeq + 1, id: null, reason: `records after seq ${lastSeq} are missing: the signed head covers tree size ${head.tree_size} (removed tail)` } };
