@@ -126,9 +126,17 @@ async function main(argv: string[]): Promise<void> {
   }
   store.close();
 
+  // A fixed busy loop, to judge how loaded the machine was (about 10 ms on an idle modern core).
+  const calibrationStarted = performance.now();
+  let sink = 0;
+  for (let index = 0; index < 10_000_000; index++) sink = (sink + index) | 0;
+  const calibrationMs = Math.round((performance.now() - calibrationStarted) * 10) / 10;
+
   const result = {
     text_bytes: Buffer.byteLength(text, 'utf8'),
     node: process.version,
+    cpu_calibration_ms: calibrationMs,
+    calibration_sink: sink,
     filters: throughput,
     all_filters_mb_per_s: Math.round((megabytes / totalSeconds) * 100) / 100,
     policy_check_latency: latency,
