@@ -31,7 +31,10 @@ export function mergeReplacements(replacements: readonly Replacement[]): Replace
 
 export function applyReplacements(text: string, replacements: readonly Replacement[]): string {
   let result = text;
-  const merged = mergeReplacements(replacements);
+  // Offsets come from checks written by others: ignore any that do not fit the text rather than garble it.
+  const valid = replacements.filter((replacement) =>
+    Number.isInteger(replacement.start) && Number.isInteger(replacement.end) && replacement.start >= 0 && replacement.end <= text.length);
+  const merged = mergeReplacements(valid);
   for (let i = merged.length - 1; i >= 0; i--) {
     const { start, end, text: replacement } = merged[i];
     result = result.slice(0, start) + replacement + result.slice(end);

@@ -19,7 +19,7 @@ export interface RegexSearchOptions {
   ignoreCase?: boolean;
   /** Longest match reported, in UTF-16 code units (default 256). */
   maxMatchLength?: number;
-  /** NFA size bound (default 20,000 states). */
+  /** NFA size bound (default 4,096 states: search cost is text length × live states). */
   maxStates?: number;
 }
 
@@ -172,7 +172,7 @@ export function compileRegexSearch(pattern: string, options: RegexSearchOptions 
   const anchoredStart = pattern.startsWith('^');
   const anchoredEnd = /(?:^|[^\\])(?:\\\\)*\$$/.test(pattern);
   const expression = parseRegex(pattern, { limits: { maxNesting: 50, maxRepeat: 1000, maxSourceLength: 2000 } });
-  const builder = new NfaBuilder(options.ignoreCase === true, options.maxStates ?? 20_000);
+  const builder = new NfaBuilder(options.ignoreCase === true, options.maxStates ?? 4096);
   const fragment = builder.build(expression);
   const matchState = builder.states.length;
   builder.states.push({ type: 'match' });

@@ -44,3 +44,9 @@ describe('linear-time regex search', () => {
     expect(matches).toEqual([{ entity: 'ticket', start: 7, end: 15, replacement: '[TICKET]' }]);
   });
 });
+
+describe('regex rule bounds', () => {
+  test('a rule that expands past the automaton bound is rejected at validation', () => {
+    expect(validateRegexParams({ rules: [{ name: 'huge', pattern: '(?:a{1000}){50}' }] })[0].message).toMatch(/too large/);
+  });
+});
