@@ -14,6 +14,7 @@
  * JSON reader that keeps number lexemes), strings as JSON.stringify writes them (the same escapes as
  * Python with ensure_ascii=False), separators `", "` and `": "`.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -36,6 +37,9 @@ export interface MaskBenchOptions {
   /** Run in-process instead of in a worker thread. */
   inProcess?: boolean;
   progress?: (done: number, total: number, summary: MaskBenchSummary) => void;
+  /** Called every `checkpointEvery` schemas with the figures so far (partial results survive a stopped run). */
+  checkpoint?: (partial: MaskBenchRun) => void;
+  checkpointEvery?: number;
 }
 
 export interface MaskBenchResult {
@@ -388,9 +392,16 @@ export function aggregate(reports: SchemaReport[], tokenizer: string, vocabulary
 
 // ------------------------------------------------------------------------------------ driver
 
+/**
+ * The files in a fixed pseudo-random order (by a hash of the name), so that `--limit N`, or a run
+ * stopped early, is a sample across all categories rather than the alphabetically first ones.
+ */
 export function listMaskBenchFiles(dataDir: string, limit?: number): string[] {
-  const files = fs.readdirSync(dataDir).filter((name) => name.endsWith('.json')).sort();
-  return limit !== undefined ? files.slice(0, limit) : files;
+  const files = fs.readdirSync(dataDir).filter((name) => name.endsWith('.json'));
+  const keyed = files.map((name) => ({ name, key: createHash('sha256').update(name).digest('hex') }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const ordered = keyed.map((item) => item.name);
+  return limit !== undefined ? ordered.slice(0, limit) : ordered;
 }
 
 interface WorkerRequest {
@@ -502,6 +513,9 @@ export async function runMaskBench(options: MaskBenchOptions): Promise<MaskBench
       else if (report.outcome.type === 'timeout') summary.timeouts++;
       else summary.failing++;
       options.progress?.(index + 1, files.length, summary);
+      if (options.checkpoint && (index + 1) % (options.checkpointEvery ?? 100) === 0 && index + 1 < files.length) {
+        options.checkpoint({ result: aggregate(reports, options.tokenizer, vocabularySize), reports });
+      }
     }
   } finally {
     await worker?.close();

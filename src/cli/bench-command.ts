@@ -43,8 +43,17 @@ async function maskbench(argv: string[]): Promise<number> {
   const { runMaskBench, groupFailures } = await import('../bench/maskbench');
   const interactive = process.stderr.isTTY === true;
   let lastPrint = 0;
+  const failuresFileFor = (out: string): string => out.replace(/(\.json)?$/, '.failures.json');
+  const writeResults = (out: string, figures: unknown, reports: Parameters<typeof groupFailures>[0]): void => {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
+    fs.writeFileSync(failuresFileFor(out), `${JSON.stringify(groupFailures(reports), null, 1)}\n`);
+  };
+  const out = options.out;
   const { result, reports } = await runMaskBench({
     ...options,
+    // partial figures are written as the run goes, so a stopped run still leaves its results
+    checkpoint: out ? (partial) => writeResults(out, partial.result, partial.reports) : undefined,
     progress: (done, total, summary) => {
       const now = Date.now();
       if (done !== total && now - lastPrint < (interactive ? 200 : 5000)) return;
@@ -56,11 +65,8 @@ async function maskbench(argv: string[]): Promise<number> {
   if (interactive) process.stderr.write('\n');
   const text = `${JSON.stringify(result, null, 2)}\n`;
   if (options.out) {
-    fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });
-    fs.writeFileSync(options.out, text);
-    const failuresFile = options.out.replace(/(\.json)?$/, '.failures.json');
-    fs.writeFileSync(failuresFile, `${JSON.stringify(groupFailures(reports), null, 1)}\n`);
-    process.stderr.write(`maskbench: results in ${options.out}, failures by cause in ${failuresFile}\n`);
+    writeResults(options.out, result, reports);
+    process.stderr.write(`maskbench: results in ${options.out}, failures by cause in ${failuresFileFor(options.out)}\n`);
   }
   process.stdout.write(text);
   return 0;
