@@ -80,6 +80,9 @@ export function shannonEntropy(value: string): number {
 
 const PLACEHOLDER = /^(?:x+|\*+|\.+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[A-Za-z_]+%|(?:your|my|the)[-_]?\w*|changeme|password|secret|example\w*|redacted|none|null|undefined|true|false|\[[A-Z_:0-9a-f]+\])$/i;
 
+/** Code that reads a secret from elsewhere (`getToken()`, `process.env.DB_PASSWORD`, `os.environ["KEY"]`). */
+const CODE_REFERENCE = /^(?:[A-Za-z_$][\w$]*\.)*[A-Za-z_$][\w$]*(?:\(.*\)|\[.*)?[;)]*$/;
+
 function kindsOf(params: Record<string, unknown>): Set<SecretKind> {
   return new Set(Array.isArray(params.kinds) ? (params.kinds as SecretKind[]) : SECRET_KINDS);
 }
@@ -129,6 +132,7 @@ export function scanSecrets(text: string, params: Record<string, unknown>, hashK
     while ((match = SECRET_ASSIGNMENT.exec(text)) !== null) {
       const value = match[1];
       if (PLACEHOLDER.test(value) || shannonEntropy(value) < minEntropy) continue;
+      if (CODE_REFERENCE.test(value) && (!/\d/.test(value) || /^(?:process\.env|os\.environ|System\.getenv|ENV\[)/.test(value))) continue;
       // A value needs at least two character classes (letters and digits or symbols) to look generated.
       const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((pattern) => pattern.test(value)).length;
       if (classes < 2) continue;

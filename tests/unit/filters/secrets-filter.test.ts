@@ -39,6 +39,9 @@ describe('secrets filter', () => {
     ['short AKIA word', 'AKIA is a prefix'],
     ['a git commit hash', 'commit 9fceb02d0ae598e95dc970b74767f19372d61af8'],
     ['a uuid', 'id 123e4567-e89b-12d3-a456-426614174000'],
+    ['a function call', 'const token = getToken();'],
+    ['an environment lookup', 'password: process.env.DB_PASSWORD'],
+    ['a python environment lookup', 'api_key = os.environ["OPENAI_API_KEY"]'],
   ])('no secret in %s', (_name, text) => {
     expect(found(text)).toEqual([]);
   });
