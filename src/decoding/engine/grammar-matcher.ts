@@ -54,6 +54,15 @@ export class GrammarMatcher {
     return true;
   }
 
+  /** Would these bytes be accepted from here? Leaves the chart unchanged. */
+  tryBytes(bytes: Uint8Array): boolean {
+    const before = this.chart.setCount;
+    let ok = true;
+    for (let i = 0; i < bytes.length && ok; i++) ok = this.chart.push(bytes[i]);
+    this.chart.truncate(before);
+    return ok;
+  }
+
   /** Bytes that may come next (8 words). */
   nextBytes(into: Uint32Array): void {
     this.chart.scannable(into, 0);
