@@ -18,6 +18,9 @@ import { loadBuiltinChecks } from '../src/policy/builtin-checks';
 import { createPolicyStore } from '../src/policy/policy-store';
 import { defaultPolicyDirectory } from '../src/policy/policy-directory';
 import { runInputChecks, runOutputChecks } from '../src/policy/policy-engine';
+// loadBuiltinChecks requires these lazily; importing them here makes a single-file compile include them.
+import '../src/safety/detectors';
+import '../src/safety/checks';
 
 function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -107,6 +110,7 @@ async function main(argv: string[]): Promise<void> {
   const latency: Record<string, { p50_ms: number; p99_ms: number; requests: number }> = {};
   const names = ['default', 'permissive'];
   const samples: Record<string, number[]> = { default: [], permissive: [] };
+  let errorFindings = 0;
   for (let index = 0; index < requests + 20; index++) {
     const prompt = mixedText(200 + Math.floor(random() * 600), 1000 + index);
     const output = mixedText(400 + Math.floor(random() * 1200), 5000 + index);
@@ -115,8 +119,9 @@ async function main(argv: string[]): Promise<void> {
       if (!policy) throw new Error(`policy ${name} not found`);
       const signal = new AbortController().signal;
       const started = performance.now();
-      await runInputChecks(policy, { messages: [{ role: 'user', content: prompt }] }, registry, signal);
-      await runOutputChecks(policy, output, { input: prompt }, registry, signal);
+      const inputOutcome = await runInputChecks(policy, { messages: [{ role: 'user', content: prompt }] }, registry, signal);
+      const outputOutcome = await runOutputChecks(policy, output, { input: prompt }, registry, signal);
+      errorFindings += [...inputOutcome.findings, ...outputOutcome.findings].filter((finding) => finding.verdict === 'error').length;
       if (index >= 20) samples[name].push(performance.now() - started); // first 20: warm-up (model load, JIT)
     }
   }
@@ -140,6 +145,8 @@ async function main(argv: string[]): Promise<void> {
     filters: throughput,
     all_filters_mb_per_s: Math.round((megabytes / totalSeconds) * 100) / 100,
     policy_check_latency: latency,
+    checks_loaded: registry.ids().filter((id) => !registry.get(id)?.missing),
+    error_findings: errorFindings,
   };
   const json = JSON.stringify(result, null, 2);
   process.stdout.write(`${json}\n`);
