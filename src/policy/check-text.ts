@@ -32,12 +32,18 @@ export interface CheckResponse {
   policy: { name: string; revision: string };
 }
 
-function consistencyOf(findings: Finding[]): ConsistencyReport | undefined {
-  for (const finding of findings) {
+/** The consistency report (SPEC.md §3) from a self_consistency finding's details, if one ran. */
+export function consistencyOf(findings: Finding[]): ConsistencyReport | undefined {
+  const candidates = [...findings].sort((a, b) => Number(b.check.startsWith('self_consistency')) - Number(a.check.startsWith('self_consistency')));
+  for (const finding of candidates) {
     const sentences = finding.details?.sentences;
     if (!Array.isArray(sentences)) continue;
-    const score = typeof finding.details?.score === 'number' ? (finding.details.score as number) : finding.score;
-    return { score, sentences: sentences as ConsistencyReport['sentences'] };
+    const details = finding.details ?? {};
+    const score = typeof details.passage_score === 'number' ? details.passage_score : typeof details.score === 'number' ? details.score : finding.score;
+    return {
+      score,
+      sentences: (sentences as Array<{ text?: unknown; score?: unknown }>).map((sentence) => ({ text: String(sentence.text ?? ''), score: Number(sentence.score ?? 0) })),
+    };
   }
   return undefined;
 }

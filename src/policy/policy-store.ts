@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GatewayError } from '../errors/gateway-error';
+import { parseJson } from '../util/parse-json';
 import type { CheckRegistry } from './check-registry';
 import { compilePolicy, type CompileResult, type PolicySourceText } from './compile-policy';
 import type { Policy, PolicyValidationError } from './policy-types';
@@ -63,7 +64,8 @@ export interface PolicyStore {
   close(): void;
 }
 
-export function readPolicySources(directory: string): Map<string, PolicySourceText> {
+/** Policy sources by name. `duplicates` collects files ignored because another file has the same name. */
+export function readPolicySources(directory: string, duplicates?: Array<{ name: string; file: string; used: string }>): Map<string, PolicySourceText> {
   const sources = new Map<string, PolicySourceText>();
   let files: string[];
   try {
@@ -76,7 +78,11 @@ export function readPolicySources(directory: string): Map<string, PolicySourceTe
     const match = POLICY_FILE.exec(file);
     if (!match) continue;
     const name = match[1];
-    if (sources.has(name)) continue; // NAME.json and NAME.yaml both present: the first in sort order wins
+    if (sources.has(name)) {
+      // NAME.json and NAME.yaml both present: the first in sort order wins, and the other is reported.
+      duplicates?.push({ name, file: path.join(directory, file), used: sources.get(name)!.file ?? name });
+      continue;
+    }
     const full = path.join(directory, file);
     try {
       sources.set(name, { name, text: fs.readFileSync(full, 'utf8'), file: full });
@@ -97,9 +103,16 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     compilePolicy(source, { registry: options.registry, lookup: (name) => all.get(name) });
 
   function reload(): PolicyLoadError[] {
-    const next = readPolicySources(options.directory);
+    const duplicates: Array<{ name: string; file: string; used: string }> = [];
+    const next = readPolicySources(options.directory, duplicates);
     const loaded = new Map<string, { policy: Policy; source: PolicySourceText }>();
-    const errors: PolicyLoadError[] = [];
+    const errors: PolicyLoadError[] = duplicates.map((duplicate) => ({
+      name: duplicate.name,
+      file: duplicate.file,
+      errors: [{ pointer: '', message: `ignored: ${path.basename(duplicate.used)} defines policy '${duplicate.name}' too` }],
+      keptPrevious: true,
+    }));
+    for (const duplicate of duplicates) log(`rein: policy file ${duplicate.file} ignored: ${duplicate.used} defines '${duplicate.name}' too`);
     const changed: string[] = [];
     for (const [name, source] of next) {
       const result = compile(source, next);
@@ -184,10 +197,14 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
       if (!result.ok) {
         throw new GatewayError('policy_invalid', `policy '${name}' is invalid: ${result.errors[0]?.message ?? 'unknown error'}`, { details: { errors: result.errors } });
       }
-      const target = sources.get(name)?.file ?? path.join(options.directory, `${name}.yaml`);
+      // Keep the existing file (and its extension) unless it is .json and the new text is not JSON.
+      const existing = sources.get(name)?.file;
+      const keepExisting = existing !== undefined && (!existing.endsWith('.json') || parseJson(text).ok);
+      const target = keepExisting ? existing : path.join(options.directory, `${name}.yaml`);
       const temporary = path.join(options.directory, `.${name}.${process.pid}.${Date.now()}.tmp`);
       await fs.promises.writeFile(temporary, text, 'utf8');
       await fs.promises.rename(temporary, target);
+      if (existing !== undefined && existing !== target) await fs.promises.rm(existing, { force: true });
       reload();
       const stored = policies.get(name)?.policy;
       if (!stored || stored.revision !== result.policy.revision) {

@@ -87,3 +87,24 @@ describe('policy store', () => {
     await expect(store.put('../escape', GOOD)).rejects.toMatchObject({ code: 'invalid_request' });
   });
 });
+
+describe('policy store: files', () => {
+  test('two files for one name: the first is used, the other reported', () => {
+    const directory = tempDirectory({ 'twin.json': '{"output": []}', 'twin.yaml': GOOD });
+    const store = createPolicyStore({ directory, registry: testRegistry(), watch: false, log: () => undefined });
+    expect(store.get('twin')?.output).toEqual([]);
+    expect(store.errors()).toEqual([expect.objectContaining({ name: 'twin', file: path.join(directory, 'twin.yaml') })]);
+    store.close();
+  });
+
+  test('put YAML over a JSON file replaces it with NAME.yaml', async () => {
+    const directory = tempDirectory({ 'team.json': '{"output": []}' });
+    const store = createPolicyStore({ directory, registry: testRegistry(), watch: false });
+    await store.put('team', GOOD);
+    expect(fs.readdirSync(directory)).toEqual(['team.yaml']);
+    await store.put('team', '{"output": []}');
+    expect(fs.readdirSync(directory)).toEqual(['team.yaml']);
+    expect(store.get('team')?.output).toEqual([]);
+    store.close();
+  });
+});
