@@ -1,9 +1,8 @@
 /**
  * A character-level reference matcher over the Grammar IR: does a whole text match a grammar?
  * It computes, for each (expression, position), the set of end positions (memoised per rule), so it
- * needs no backtracking and handles ambiguity; regex leaves are tested with JavaScript's own RegExp
- * (`u` flag) on every candidate span. It is slow on long texts (quadratic in the span per regex leaf)
- * and exists for tests, for enum filtering while compiling schemas, and for `rein schema check` —
+ * needs no backtracking and handles ambiguity; regex leaves run on a Thompson NFA (regex-nfa.ts), linear
+ * in the text. It exists for tests, for enum filtering while compiling schemas, and for `rein schema check` —
  * never for token masks, which are the engine's job.
  *
  * Hazard: left recursion (a rule reaching itself without consuming text) is cut off and matches
@@ -11,6 +10,7 @@
  */
 import { GatewayError } from '../../errors/gateway-error';
 import type { Grammar, GrammarExpr } from '../grammar-ir';
+import { RegexNfa } from './regex-nfa';
 
 export interface GrammarMatcherOptions {
   /** Called for a rule not in the map (lets a builder compile rules on demand). */
@@ -22,7 +22,7 @@ export interface GrammarMatcherOptions {
 export class GrammarMatcher {
   private readonly rules: ReadonlyMap<string, GrammarExpr>;
   private readonly options: GrammarMatcherOptions;
-  private readonly regexCache = new Map<string, RegExp>();
+  private readonly regexCache = new Map<string, RegexNfa>();
 
   constructor(rules: ReadonlyMap<string, GrammarExpr>, options: GrammarMatcherOptions = {}) {
     this.rules = rules;
@@ -46,10 +46,10 @@ export class GrammarMatcher {
     return expr;
   }
 
-  regex(pattern: string): RegExp {
+  regex(pattern: string): RegexNfa {
     let compiled = this.regexCache.get(pattern);
     if (!compiled) {
-      compiled = new RegExp(`^(?:${pattern})$`, 'u');
+      compiled = RegexNfa.fromPattern(pattern);
       this.regexCache.set(pattern, compiled);
     }
     return compiled;
@@ -84,13 +84,9 @@ class MatchRun {
         return inside !== expr.negated ? new Set([position + (code > 0xffff ? 2 : 1)]) : new Set();
       }
       case 'regex': {
-        const regex = this.matcher.regex(expr.pattern);
-        const result = new Set<number>();
-        for (let end = position; end <= text.length; end++) {
-          this.tick();
-          if (regex.test(text.slice(position, end))) result.add(end);
-        }
-        return result;
+        const ends = this.matcher.regex(expr.pattern).ends(text, position);
+        this.steps += ends.length + 1;
+        return new Set(ends);
       }
       case 'seq': {
         let current = new Set([position]);
