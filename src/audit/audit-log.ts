@@ -21,7 +21,7 @@ import { parseJson } from '../util/parse-json';
 import type { AuditEvent } from './audit-event';
 import { canonicalJson } from './canonical-json';
 import { checkpointMac, GENESIS_HASH, keyId, recordHashFromText, recordMac } from './hash-chain';
-import { CompactRange, PrunedTree, EMPTY_TREE_ROOT } from './merkle-tree';
+import { CompactRange, PrunedTree, EMPTY_TREE_ROOT, verifyInclusionProof } from './merkle-tree';
 import type { AuditDriver, AuditHeadRow, AuditRow, AuditRowFilter } from './audit-driver';
 import { AUDIT_ID_PATTERN, newAuditId } from './audit-store';
 import type {
@@ -191,8 +191,11 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
     const hashes = await driver.readHashes(cut, head.tree_size);
     if (hashes.length !== head.tree_size - cut) throw new GatewayError('internal_error', 'records are missing from the log; run audit verify');
     const tree = new PrunedTree(cut, anchor?.frontier ?? [], hashes.map((hash) => Buffer.from(hash, 'hex')));
-    const root = tree.root();
-    if (root !== head.root) throw new GatewayError('internal_error', 'the log does not match its signed head; run audit verify');
+    const auditPath = tree.inclusionProof(row.seq - 1);
+    // The path folds up to the root of the stored hashes: checking it against the signed head checks the log too.
+    if (!verifyInclusionProof(Buffer.from(row.hash, 'hex'), row.seq - 1, head.tree_size, auditPath, head.root)) {
+      throw new GatewayError('internal_error', 'the log does not match its signed head; run audit verify');
+    }
     return {
       algorithm: 'rfc6962-sha256',
       leaf_index: row.seq - 1,
@@ -201,7 +204,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       root: head.root,
       checkpoint_mac: head.mac,
       key_id: currentKeyId,
-      audit_path: tree.inclusionProof(row.seq - 1),
+      audit_path: auditPath,
     };
   }
 

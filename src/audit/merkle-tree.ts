@@ -8,16 +8,27 @@
  * the retention anchor, so that the tree stays computable after the leaves before the cut are deleted.
  * Inclusion proofs (RFC 6962 §2.1.1 audit paths) are computed from the frontier plus the leaves after it.
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 
 export const EMPTY_TREE_ROOT = createHash('sha256').digest('hex');
 
+// crypto.hash (Node >= 20.12) is a one-shot digest about twice as fast as createHash for these 33/65-byte inputs.
+const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer }).hash;
+const sha256 = oneShot ? (data: Buffer) => oneShot('sha256', data, 'buffer') : (data: Buffer) => createHash('sha256').update(data).digest();
+
 export function leafHash(data: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.from([0x00])).update(data).digest();
+  const input = Buffer.allocUnsafe(1 + data.length);
+  input[0] = 0x00;
+  data.copy(input, 1);
+  return sha256(input);
 }
 
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return createHash('sha256').update(Buffer.from([0x01])).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = 0x01;
+  left.copy(input, 1);
+  right.copy(input, 1 + left.length);
+  return sha256(input);
 }
 
 /** Largest power of two strictly below n (n >= 2). */
@@ -103,8 +114,10 @@ export class PrunedTree {
 
   /** MTH(D[start:end]). Every subtree reached from a root of size >= cut is either a frontier node or straddles/follows the cut. */
   subtree(start: number, end: number): Buffer {
-    const known = this.frontierNodes.get(`${start}:${end}`);
-    if (known) return known;
+    if (start < this.cut) {
+      const known = this.frontierNodes.get(`${start}:${end}`);
+      if (known) return known;
+    }
     if (end <= this.cut) throw new Error(`subtree [${start}, ${end}) lies in the pruned part and is not on the frontier`);
     if (end - start === 1) return leafHash(this.leafData[start - this.cut]);
     const k = splitPoint(end - start);
