@@ -1,8 +1,8 @@
 /**
- * `rein eval detectors --data FILE.jsonl [--data …] [--detector ID]… [--role ROLE] [--split all|held-back|training]
+ * `rein eval detectors --data FILE.jsonl [--data …] [--negatives FILE.jsonl]… [--detector ID]… [--role ROLE] [--split all|held-back|training]
  *  [--policy NAME] [--no-policy] [--out FILE]` and `rein eval selfcheck …` (SPEC.md §2, §6).
  * `detectors`: all `--data` files are pooled; progress goes to stderr, the JSON report to stdout and `--out`.
- * `--role` is the role for rows without one (default `prompt`; `context` screens the texts as untrusted documents).
+ * `--negatives` pools a file with every label forced to 0 (hard negatives such as plain harmful requests). `--role` is the role for rows without one (default `prompt`; `context` screens the texts as untrusted documents).
  * `--split` keeps only one part of the deterministic dev split (src/safety/detectors/dev-split.ts) — `held-back` is
  * the part no detector was trained or calibrated on. Exit 0 once the results are written; 2 for bad arguments.
  * `selfcheck` is dispatched to src/safety/eval/selfcheck-eval.
@@ -15,7 +15,7 @@ import { BUILTIN_DETECTOR_IDS, createBuiltinDetectors } from '../safety/detector
 import { isHeldBack } from '../safety/detectors/dev-split';
 import { evaluateDetectors, readExamples, type ExampleRole, type LabeledExample } from '../safety/eval/detector-eval';
 
-const USAGE = 'usage: rein eval detectors --data FILE.jsonl [--data …] [--detector ID]… [--role ROLE] [--split all|held-back|training] [--policy NAME] [--no-policy] [--out FILE]\n       rein eval selfcheck --data FILE.json [--samples N] [--variant …] [--out FILE]\n';
+const USAGE = 'usage: rein eval detectors --data FILE.jsonl [--data …] [--negatives FILE.jsonl]… [--detector ID]… [--role ROLE] [--split all|held-back|training] [--policy NAME] [--no-policy] [--out FILE]\n       rein eval selfcheck --data FILE.json [--samples N] [--variant …] [--out FILE]\n';
 const ROLES = ['prompt', 'user', 'system', 'tool', 'context'];
 
 async function policyBlocker(name: string): Promise<{ name: string; blocks: (example: LabeledExample) => Promise<boolean> } | string> {
@@ -44,9 +44,9 @@ async function policyBlocker(name: string): Promise<{ name: string; blocks: (exa
 }
 
 async function runDetectors(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { strings: ['out', 'role', 'split', 'policy'], repeated: ['data', 'detector'], booleans: ['no-policy'] });
+  const args = parseArgs(argv, { strings: ['out', 'role', 'split', 'policy'], repeated: ['data', 'negatives', 'detector'], booleans: ['no-policy'] });
   if (args.positional.length) throw new ArgError(`unexpected argument '${args.positional[0]}'`);
-  if (args.lists.data.length === 0) throw new ArgError('give at least one --data FILE.jsonl');
+  if (args.lists.data.length + args.lists.negatives.length === 0) throw new ArgError('give at least one --data FILE.jsonl');
   const role = (args.values.role ?? 'prompt') as ExampleRole;
   if (!ROLES.includes(role)) throw new ArgError(`--role must be one of ${ROLES.join(', ')}`);
   const split = args.values.split ?? 'all';
@@ -58,6 +58,11 @@ async function runDetectors(argv: string[]): Promise<number> {
   for (const file of args.lists.data) {
     if (!fs.existsSync(file)) throw new ArgError(`--data: cannot read ${file}`);
     examples.push(...readExamples(file, role));
+  }
+  // Hard negatives: rows labelled 1 for another purpose (e.g. plain harmful requests, which are not attacks on the gateway).
+  for (const file of args.lists.negatives) {
+    if (!fs.existsSync(file)) throw new ArgError(`--negatives: cannot read ${file}`);
+    examples.push(...readExamples(file, role).map((example) => ({ ...example, label: 0 as const })));
   }
   if (split !== 'all') examples = examples.filter((example) => isHeldBack(example.text) === (split === 'held-back'));
   const wanted = new Set(args.lists.detector.length ? args.lists.detector : BUILTIN_DETECTOR_IDS);

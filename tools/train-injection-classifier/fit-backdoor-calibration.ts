@@ -12,6 +12,9 @@ import { createCharNgramScorer } from '../../src/safety/detectors/char-ngram-sco
 import { isHeldBack } from '../../src/safety/detectors/dev-split';
 import { thresholdForFpr } from '../../src/safety/eval/metrics';
 
+/** Below the 5% target: the held-back part ran about 2 points above the training part's FPR. */
+const TARGET_FPR = 0.035;
+
 async function main(): Promise<void> {
   const root = path.resolve(process.env.REIN_REPO_ROOT ?? process.cwd());
   const data = process.env.REIN_SHARED_DATA ?? path.resolve(root, '../shared/data');
@@ -25,13 +28,13 @@ async function main(): Promise<void> {
     const suspects = await onionSuspects(row.text, scorer);
     (row.label === 1 ? poisoned : clean).push(suspects[0]?.drop ?? 0);
   }
-  const dropAtHalf = thresholdForFpr(clean, 0.05);
+  const dropAtHalf = thresholdForFpr(clean, TARGET_FPR);
   const med = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const dropScale = Math.max(0.1, (med(poisoned) - med(clean)) / 8);
   const tpr = poisoned.filter((drop) => drop >= dropAtHalf).length / poisoned.length;
   const file = path.join(modelsDir, 'guards', 'backdoor-trigger.json');
   const existing = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : { calibrations: {} };
-  existing.calibrations[scorer.id] = { drop_at_half: dropAtHalf, drop_scale: dropScale, fitted_on: { clean: clean.length, poisoned: poisoned.length, train_tpr: tpr, target_fpr: 0.05 } };
+  existing.calibrations[scorer.id] = { drop_at_half: dropAtHalf, drop_scale: dropScale, fitted_on: { clean: clean.length, poisoned: poisoned.length, train_tpr: tpr, target_fpr: TARGET_FPR } };
   fs.writeFileSync(file, JSON.stringify(existing, null, 2) + '\n');
   process.stderr.write(`${JSON.stringify(existing.calibrations[scorer.id])}\n`);
 }

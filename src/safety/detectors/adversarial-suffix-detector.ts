@@ -28,6 +28,8 @@ interface SuffixModel {
   weights: number[];
   bias: number;
   threshold: number;
+  /** Text-level threshold on the mean of the two calibrated window scores (fitted by calibrate-suffix.ts). */
+  combined_threshold?: number;
 }
 
 export interface AdversarialSuffixDetectorOptions {
@@ -68,20 +70,21 @@ export async function maxWindowSurprisal(scorer: LanguageModelScorer, text: stri
 }
 
 export function createAdversarialSuffixDetector(options: AdversarialSuffixDetectorOptions): Detector {
-  let model: SuffixModel | undefined;
+  let loadedModel: SuffixModel | undefined;
   return {
     id: 'adversarial_suffix',
     version: ADVERSARIAL_SUFFIX_DETECTOR_VERSION,
     async detect(text: string, context: DetectorContext): Promise<DetectorResult[]> {
-      model ??= loadSuffixModel(options.modelsDir);
+      loadedModel ??= loadSuffixModel(options.modelsDir);
+      const model = loadedModel;
       const vocabulary = loadVocabulary(options.modelsDir);
       const charLm = createCharNgramScorer(options.modelsDir);
       const windows = windowFeatures(text, vocabulary, nllPrefixSums(text.length, await charLm.score(text)));
       if (windows.length === 0) return [{ score: 0, explanation: 'empty text' }];
       const featureScores = windows.map((window) => {
-        let logit = model!.bias;
-        for (let j = 0; j < window.features.length; j++) logit += ((window.features[j] - model!.mean[j]) / model!.std[j]) * model!.weights[j];
-        return calibrateProbability(1 / (1 + Math.exp(-logit)), model!.threshold);
+        let logit = model.bias;
+        for (let j = 0; j < window.features.length; j++) logit += ((window.features[j] - model.mean[j]) / model.std[j]) * model.weights[j];
+        return calibrateProbability(1 / (1 + Math.exp(-logit)), model.threshold);
       });
       let ngramScores: number[] = windows.map(() => 0);
       if (options.classifierPath) {
@@ -92,10 +95,14 @@ export function createAdversarialSuffixDetector(options: AdversarialSuffixDetect
           ngramScores = rows.map((row) => classifier.calibrate('suffix_text', row[head]));
         }
       }
+      // The two window scores are correlated views of one window: their mean, calibrated once more at text level.
+      const hasNgram = ngramScores.some((value) => value > 0);
       let bestIndex = 0;
       let bestScore = -1;
       for (let index = 0; index < windows.length; index++) {
-        const score = combineScores(featureScores[index], ngramScores[index]);
+        const score = hasNgram && model.combined_threshold !== undefined
+          ? calibrateProbability((featureScores[index] + ngramScores[index]) / 2, model.combined_threshold)
+          : featureScores[index];
         if (score > bestScore) {
           bestScore = score;
           bestIndex = index;

@@ -45,42 +45,53 @@ function fnv1aAscii(prefix: string, text: string, start: number, end: number): n
   return hash >>> 0;
 }
 
+let scratch = new Uint16Array(0);
+
 export function featurize(text: string, dimension = DEFAULT_FEATURE_DIMENSION): SparseFeatures {
   const normalized = normalizeForFeatures(text);
-  const seen = new Set<string>();
-  const buckets = new Map<number, number>();
+  // Distinct features are told apart by their hash (30 bits kept so that the Set holds small integers: a collision
+  // among a few thousand features is rare), then counted per bucket exactly as the Python twin does. The bucket
+  // counts live in a reused scratch array; only touched buckets are read back and cleared.
+  if (scratch.length !== dimension) scratch = new Uint16Array(dimension);
+  const counts = scratch;
+  const seen = new Set<number>();
+  const touched: number[] = [];
   const add = (hash: number) => {
+    const key = hash >>> 2;
+    if (seen.has(key)) return;
+    seen.add(key);
     const bucket = hash % dimension;
-    buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
+    if (counts[bucket] === 0) touched.push(bucket);
+    counts[bucket]++;
   };
   const words = normalized.match(/[a-z0-9']+/g) ?? [];
   for (let index = 0; index < words.length; index++) {
-    const word = `w:${words[index]}`;
-    if (!seen.has(word)) {
-      seen.add(word);
-      add(fnv1aAscii('', word, 0, word.length));
-    }
+    add(fnv1aAscii('w:', words[index], 0, words[index].length));
     if (index + 1 < words.length) {
-      const bigram = `b:${words[index]} ${words[index + 1]}`;
-      if (!seen.has(bigram)) {
-        seen.add(bigram);
-        add(fnv1aAscii('', bigram, 0, bigram.length));
-      }
+      const bigram = `${words[index]} ${words[index + 1]}`;
+      add(fnv1aAscii('b:', bigram, 0, bigram.length));
     }
   }
   const chars = ` ${normalized.replace(/[^\x00-\x7f]/g, '#')} `;
-  for (let n = 3; n <= 5; n++) {
-    for (let start = 0; start + n <= chars.length; start++) {
-      const gram = chars.slice(start, start + n);
-      const key = `c:${gram}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      add(fnv1aAscii('c:', chars, start, start + n));
+  // 3-, 4- and 5-grams from one start share their hash prefix: extend the FNV state one character at a time.
+  const prefixState = fnv1aAscii('c:', '', 0, 0);
+  for (let start = 0; start + 3 <= chars.length; start++) {
+    let hash = prefixState;
+    const end = Math.min(chars.length, start + 5);
+    for (let index = start; index < end; index++) {
+      hash ^= chars.charCodeAt(index);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+      if (index - start >= 2) add(hash);
     }
   }
-  const indices = [...buckets.keys()].sort((a, b) => a - b);
+  const indices = Int32Array.from(touched).sort();
   let norm = 0;
-  for (const value of buckets.values()) norm += value * value;
+  for (const index of indices) norm += counts[index] * counts[index];
   norm = Math.sqrt(norm) || 1;
-  return { indices, values: indices.map((index) => (buckets.get(index) as number) / norm) };
+  const values = new Array<number>(indices.length);
+  for (let k = 0; k < indices.length; k++) {
+    values[k] = counts[indices[k]] / norm;
+    counts[indices[k]] = 0;
+  }
+  return { indices: Array.from(indices), values };
 }

@@ -50,6 +50,7 @@ export function calibrateProbability(probability: number, threshold: number): nu
 }
 
 const sessions = new Map<string, Promise<TextClassifier>>();
+const RECENT_RESULTS = 16;
 
 /** Loads (once per path) the classifier described by a sidecar JSON. */
 export function loadTextClassifier(sidecarPath: string): Promise<TextClassifier> {
@@ -84,12 +85,13 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
   if (config.type === 'hashed-ngram') {
     const heads = config.heads as string[];
     const dimension = config.features?.dimension ?? DEFAULT_FEATURE_DIMENSION;
-    return {
-      id,
-      version,
-      heads,
-      calibrate,
-      async classify(texts: string[]): Promise<number[][]> {
+    // jailbreak and prompt_injection classify the same text one after the other: keep the last few results.
+    const recent = new Map<string, number[]>();
+    const remember = (text: string, row: number[]) => {
+      recent.set(text, row);
+      if (recent.size > RECENT_RESULTS) recent.delete(recent.keys().next().value as string);
+    };
+    const classifyUncached = async (texts: string[]): Promise<number[][]> => {
         if (texts.length === 0) return [];
         const featureList = texts.map((item) => featurize(item, dimension));
         const width = Math.max(1, ...featureList.map((features) => features.indices.length));
@@ -107,6 +109,21 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
         });
         const probabilities = output.probabilities.data as Float32Array;
         return texts.map((_, row) => heads.map((__, head) => probabilities[row * heads.length + head]));
+    };
+    return {
+      id,
+      version,
+      heads,
+      calibrate,
+      async classify(texts: string[]): Promise<number[][]> {
+        if (texts.length === 1) {
+          const cached = recent.get(texts[0]);
+          if (cached) return [cached];
+          const [row] = await classifyUncached(texts);
+          remember(texts[0], row);
+          return [row];
+        }
+        return classifyUncached(texts);
       },
     };
   }
