@@ -71,6 +71,9 @@ interface Sequence {
   preparedForced: number[];
 }
 
+/** Largest logits tensor of one batched prefill, in floats (a single prompt always goes alone). */
+const MAX_PREFILL_LOGITS = 32 * 1024 * 1024;
+
 /** Forced tokens taken in one go are bounded, so a grammar can never make a step unbounded. */
 const MAX_FORCED_PER_STEP = 64;
 
@@ -252,32 +255,60 @@ export class BatchScheduler {
 
     const joinedSources: KvRowSource[] = [];
     const joinedRows: Sequence[] = [];
-    for (const [job, sequences] of joiners) {
-      if (job.cancelled) continue;
-      const length = job.promptIds.length;
-      const forward = this.model.forward({
-        batch: 1,
-        length,
-        inputIds: BigInt64Array.from(job.promptIds, (token) => BigInt(token)),
-        attentionMask: new BigInt64Array(length).fill(1n),
-        positionIds: BigInt64Array.from({ length }, (_, index) => BigInt(index)),
-        past: null,
+    // Joining prompts are prefilled together (left-padded) in groups whose logits stay under a bound;
+    // a job's n sequences share one prefill row.
+    const groups: Array<Array<[Job, Sequence[]]>> = [];
+    let group: Array<[Job, Sequence[]]> = [];
+    let groupLength = 0;
+    const width = Math.max(this.vocabularySize, 1);
+    for (const entry of joiners) {
+      const length = Math.max(groupLength, entry[0].promptIds.length);
+      if (group.length > 0 && (group.length + 1) * length * width > MAX_PREFILL_LOGITS) {
+        groups.push(group);
+        group = [];
+      }
+      group.push(entry);
+      groupLength = Math.max(group.length > 1 ? groupLength : 0, entry[0].promptIds.length);
+    }
+    if (group.length > 0) groups.push(group);
+    for (const members of groups) {
+      const live = members.filter(([job]) => !job.cancelled);
+      if (live.length === 0) continue;
+      const rowsCount = live.length;
+      const length = Math.max(...live.map(([job]) => job.promptIds.length));
+      const inputIds = new BigInt64Array(rowsCount * length);
+      const attentionMask = new BigInt64Array(rowsCount * length);
+      const positionIds = new BigInt64Array(rowsCount * length);
+      const masks: Uint8Array[] = [];
+      live.forEach(([job], row) => {
+        const pad = length - job.promptIds.length;
+        const mask = new Uint8Array(length);
+        job.promptIds.forEach((token, index) => {
+          inputIds[row * length + pad + index] = BigInt(token);
+          attentionMask[row * length + pad + index] = 1n;
+          positionIds[row * length + pad + index] = BigInt(index);
+          mask[pad + index] = 1;
+        });
+        masks.push(mask);
       });
-      for (const sequence of sequences) this.prepare(sequence);
+      const forward = this.model.forward({ batch: rowsCount, length, inputIds, attentionMask, positionIds, past: null });
+      for (const [, sequences] of live) for (const sequence of sequences) this.prepare(sequence);
       const output = await forward;
       this.stats.prefills++;
-      if (job.cancelled) continue;
-      const width = output.vocabWidth;
-      const lastRow = output.logits.subarray((length - 1) * width, length * width);
-      const mask = new Uint8Array(length).fill(1);
-      for (const sequence of sequences) {
-        sequence.position = length;
-        // Each sequence gets its own copy of the shared logits: penalties and masks work in place.
-        this.choose(sequence, Float32Array.from(lastRow), 0, width);
-        if (sequence.ended) continue;
-        joinedSources.push({ past: output.presents, row: 0, columns: length, mask });
-        joinedRows.push(sequence);
-      }
+      const vocabWidth = output.vocabWidth;
+      live.forEach(([job, sequences], row) => {
+        if (job.cancelled) return;
+        const offset = (row * length + length - 1) * vocabWidth;
+        const lastRow = output.logits.subarray(offset, offset + vocabWidth);
+        for (const sequence of sequences) {
+          sequence.position = job.promptIds.length;
+          // Each sequence gets its own copy of the shared logits: penalties and masks work in place.
+          this.choose(sequence, Float32Array.from(lastRow), 0, vocabWidth);
+          if (sequence.ended) continue;
+          joinedSources.push({ past: output.presents, row, columns: length, mask: masks[row] });
+          joinedRows.push(sequence);
+        }
+      });
     }
     // Cancellation may have happened while prefilling.
     const finalSources: KvRowSource[] = [];

@@ -1,0 +1,232 @@
+/**
+ * `rein bench serve` (SPEC.md §2, §6): serving throughput of the embedded backend with continuous
+ * batching. At each concurrency level, that many clients each send `--requests` generations in a closed
+ * loop (the next one as soon as the previous ends); the level's tokens/s is all completion tokens over
+ * the level's wall time, and TTFT is measured per request (call → first token delta). A plain
+ * single-sequence onnxruntime greedy loop on the same model, in the same run, gives `bare_tokens_per_s`.
+ *
+ * `--constraint FILE` applies a grammar (`.gbnf`) or JSON Schema (`.json`) to every request, compiled
+ * once against the model's vocabulary. The backend is driven in-process (no HTTP): this measures the
+ * model, the scheduler and the constraint engine, not the gateway's request path.
+ *
+ * Usage: rein bench serve [--concurrency 1,4,16,64] [--constraint FILE] [--out FILE] [--model DIR]
+ *        [--max-tokens N] [--requests N] [--max-batch N] [--threads N] [--executor worker|inline]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ArgError, parseArgs } from '../cli/args';
+import { createOnnxBackend } from '../backends/onnx/onnx-backend';
+import { createBareGreedyLoop } from '../backends/onnx/bare-greedy-loop';
+import type { BackendRequest } from '../backends/backend';
+import type { CompiledConstraint, ConstraintSpec } from '../decoding/constraint';
+import { parseJson } from '../util/parse-json';
+
+const PROMPTS = [
+  'The gateway sits in front of a language model and',
+  'Write a short note about the river in the morning.',
+  'A policy says which checks run, and',
+  'Describe the old harbour town in two sentences.',
+  'The audit trail records every decision so that',
+  'List three things a careful reviewer would check:',
+  'She opened the window and looked at the sky;',
+  'Explain what a grammar constraint does.',
+];
+
+export interface ServeBenchLevel {
+  concurrency: number;
+  tokens_per_s: number;
+  ttft_ms_p50: number;
+  ttft_ms_p99: number;
+  requests: number;
+  completion_tokens: number;
+  wall_s: number;
+}
+
+export interface ServeBenchResult {
+  model: string;
+  bare_tokens_per_s: number;
+  levels: ServeBenchLevel[];
+  constraint?: string;
+  max_tokens: number;
+  max_batch: number;
+  executor: string;
+  load_average: number[];
+}
+
+function percentile(values: number[], fraction: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
+}
+
+const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function repositoryRoot(): string {
+  let dir = __dirname;
+  for (let index = 0; index < 4; index++) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return process.cwd();
+}
+
+function constraintSpecFromFile(file: string): ConstraintSpec {
+  const text = fs.readFileSync(file, 'utf8');
+  if (file.endsWith('.gbnf')) return { type: 'grammar', grammar: text };
+  if (file.endsWith('.json')) {
+    const parsed = parseJson(text);
+    if (!parsed.ok) throw new ArgError(`--constraint ${file}: not valid JSON (${parsed.error})`);
+    return { type: 'json_schema', schema: parsed.value };
+  }
+  throw new ArgError(`--constraint ${file}: expected a .gbnf grammar or a .json schema`);
+}
+
+export async function runServeBench(options: {
+  modelDir: string;
+  concurrency: number[];
+  maxTokens: number;
+  requestsPerClient: number;
+  maxBatch: number;
+  threads?: number;
+  constraintFile?: string;
+  executor?: 'worker' | 'inline';
+}): Promise<ServeBenchResult> {
+  const backend = await createOnnxBackend({
+    modelDir: options.modelDir,
+    maxBatchSize: options.maxBatch,
+    intraOpNumThreads: options.threads,
+    maxWaitingJobs: 4096,
+    executor: options.executor,
+  });
+  const bare = await createBareGreedyLoop({ dir: options.modelDir, intraOpNumThreads: options.threads });
+  try {
+    const model = backend.models()[0].id;
+    let constraint: CompiledConstraint | undefined;
+    if (options.constraintFile) {
+      // Loaded lazily: the constraint engine is only needed with --constraint.
+      const { compileConstraint } = await import('../decoding/compile-constraint');
+      constraint = compileConstraint(constraintSpecFromFile(options.constraintFile), undefined, backend.vocabulary(model));
+    }
+    const request = (index: number): BackendRequest => ({
+      model,
+      prompt: PROMPTS[index % PROMPTS.length],
+      maxTokens: options.maxTokens,
+      temperature: 0.8,
+      topP: 0.95,
+      topK: 0,
+      minP: 0,
+      repetitionPenalty: 1,
+      seed: 1000 + index,
+      stop: [],
+      n: 1,
+      stream: true,
+      constraint,
+    });
+
+    // Bare reference: the same token budget, one sequence, greedy.
+    await bare.run(backend.model.encodePrompt({ prompt: PROMPTS[0] }), 8);
+    let bareTokens = 0;
+    let bareMs = 0;
+    for (let index = 0; index < 4; index++) {
+      const result = await bare.run(backend.model.encodePrompt({ prompt: PROMPTS[index] }), options.maxTokens);
+      bareTokens += result.tokens.length;
+      bareMs += result.totalMs;
+    }
+
+    const levels: ServeBenchLevel[] = [];
+    let counter = 0;
+    for (const concurrency of options.concurrency) {
+      const ttfts: number[] = [];
+      let tokens = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          for (let turn = 0; turn < options.requestsPerClient; turn++) {
+            const sent = performance.now();
+            let first = true;
+            for await (const event of backend.generate(request(counter++), new AbortController().signal)) {
+              if (event.type === 'token-delta' && first) {
+                ttfts.push(performance.now() - sent);
+                first = false;
+              }
+              if (event.type === 'choice-end') tokens += event.completionTokens;
+            }
+          }
+        }),
+      );
+      const wall = (performance.now() - started) / 1000;
+      levels.push({
+        concurrency,
+        tokens_per_s: round(tokens / wall),
+        ttft_ms_p50: round(percentile(ttfts, 0.5), 2),
+        ttft_ms_p99: round(percentile(ttfts, 0.99), 2),
+        requests: concurrency * options.requestsPerClient,
+        completion_tokens: tokens,
+        wall_s: round(wall, 3),
+      });
+    }
+    return {
+      model,
+      bare_tokens_per_s: round((bareTokens / bareMs) * 1000),
+      levels,
+      constraint: options.constraintFile,
+      max_tokens: options.maxTokens,
+      max_batch: options.maxBatch,
+      executor: options.executor ?? 'worker',
+      load_average: os.loadavg().map((value) => round(value, 2)),
+    };
+  } finally {
+    await backend.close();
+    await bare.close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor'] });
+  } catch (error) {
+    process.stderr.write(`rein bench serve: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const root = repositoryRoot();
+  const concurrency = (args.values.concurrency ?? '1,4,16,64').split(',').map((value) => Number(value.trim()));
+  const numbers = { maxTokens: Number(args.values['max-tokens'] ?? 64), requests: Number(args.values.requests ?? 2), maxBatch: Number(args.values['max-batch'] ?? 16) };
+  const bad = [...concurrency, numbers.maxTokens, numbers.requests, numbers.maxBatch].some((value) => !Number.isInteger(value) || value < 1 || value > 4096);
+  if (bad) {
+    process.stderr.write('rein bench serve: --concurrency, --max-tokens, --requests and --max-batch take positive integers\n');
+    return 2;
+  }
+  const executor = args.values.executor ?? 'worker';
+  if (executor !== 'worker' && executor !== 'inline') {
+    process.stderr.write('rein bench serve: --executor takes worker or inline\n');
+    return 2;
+  }
+  const modelDir = path.resolve(args.values.model ?? path.join(root, 'models', 'rein-demo'));
+  try {
+    const result = await runServeBench({
+      modelDir,
+      concurrency,
+      maxTokens: numbers.maxTokens,
+      requestsPerClient: numbers.requests,
+      maxBatch: numbers.maxBatch,
+      threads: args.values.threads === undefined ? undefined : Number(args.values.threads),
+      constraintFile: args.values.constraint,
+      executor,
+    });
+    process.stdout.write(`model ${result.model}, executor ${result.executor}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
+    process.stdout.write('concurrency  tokens/s  ttft p50 ms  ttft p99 ms\n');
+    for (const level of result.levels) {
+      process.stdout.write(`${String(level.concurrency).padEnd(11)}  ${String(level.tokens_per_s).padEnd(8)}  ${String(level.ttft_ms_p50).padEnd(11)}  ${level.ttft_ms_p99}\n`);
+    }
+    if (args.values.out) fs.writeFileSync(args.values.out, `${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ArgError) {
+      process.stderr.write(`rein bench serve: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
