@@ -31,8 +31,8 @@ export const PII_STREAM_WINDOW: Readonly<Record<PiiEntity, number>> = {
 
 const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g;
 const PHONE_INTERNATIONAL = /(?<![\w+])\+[1-9]\d{0,14}(?:(?:[ .-]|[ ]?\()\d{1,6}\)?){0,6}(?![\w])/g;
-const PHONE_NATIONAL = /(?<![\w+.\-/])(?:1[ .-])?(?:\(\d{2,5}\)[ .-]?|\d{2,5}[ .-])\d{2,8}(?:[ .-]\d{2,8}){0,3}(?![\w]|[.\-/]\d)/g;
-const PHONE_BARE_TRUNK = /(?<![\w+.\-/])0\d{9,10}(?![\w]|[.\-/]\d)/g;
+const PHONE_NATIONAL = /(?<![\w+.\-/])(?<!\d[ .\-])(?:1[ .-])?(?:\(\d{2,5}\)[ .-]?|\d{2,5}[ .-])\d{2,8}(?:[ .-]\d{2,8}){0,3}(?![\w]|[.\-/]\d)/g;
+const PHONE_BARE_TRUNK = /(?<![\w+.\-/])(?<!\d[ .\-])0\d{9,10}(?![\w]|[.\-/]\d)/g;
 const CARD = /(?<![\w.\-])\d(?:[ -]?\d){12,18}(?![\w]|[.\-]\d)/g;
 const IBAN = /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g;
 const SSN = /(?<![\w\-])(\d{3})-(\d{2})-(\d{4})(?![\w\-]|\.\d)/g;
@@ -48,6 +48,38 @@ function* matchAll(pattern: RegExp, text: string): Generator<RegExpExecArray> {
     yield match;
     if (match[0].length === 0) pattern.lastIndex++;
   }
+}
+
+/**
+ * Candidates that validation may reject: after a rejection the search resumes one character after the
+ * candidate's start (not after its end), so that a real value overlapping a rejected candidate
+ * ("+44 20 7946 0958 4111 1111 1111 1111": the phone swallows the card's first group) is still found.
+ * Cost stays linear in the text times the longest candidate.
+ */
+function scanCandidates(pattern: RegExp, text: string, accept: (match: RegExpExecArray) => EntitySpan | undefined): EntitySpan[] {
+  const spans: EntitySpan[] = [];
+  pattern.lastIndex = 0;
+  let match: RegExpExecArray | null;
+  while ((match = pattern.exec(text)) !== null) {
+    const span = accept(match);
+    if (span) spans.push(span);
+    pattern.lastIndex = span ? Math.max(span.end, match.index + 1) : match.index + 1;
+  }
+  return spans;
+}
+
+/**
+ * Drops trailing space-separated groups ("… 0958 4111" → "… 0958") while the value has more than
+ * `maxDigits` digits. Only at spaces: "123-45-6789" glued by hyphens is one token, never split.
+ */
+function trimGroups(value: string, maxDigits: number): string {
+  let trimmed = value;
+  while (digitsOf(trimmed).length > maxDigits) {
+    const shorter = trimmed.replace(/ +[^ ]*$/, '');
+    if (shorter === trimmed) break;
+    trimmed = shorter;
+  }
+  return trimmed;
 }
 
 function digitsOf(value: string): string {
@@ -88,24 +120,20 @@ function nationalPhoneValid(value: string): boolean {
 }
 
 export function findPhones(text: string): EntitySpan[] {
-  const spans: EntitySpan[] = [];
-  for (const match of matchAll(PHONE_INTERNATIONAL, text)) {
-    let value = match[0];
-    // An unbalanced trailing "(" group is not part of the number.
-    while (/[ .(\-]$/.test(value)) value = value.slice(0, -1);
+  const international = scanCandidates(PHONE_INTERNATIONAL, text, (match) => {
+    // An unbalanced trailing "(" group is not part of the number; groups beyond 15 digits belong to something else.
+    let value = match[0].replace(/[ .(\-]+$/, '');
+    value = trimGroups(value, 15).replace(/[ .(\-]+$/, '');
     const digits = digitsOf(value);
-    if (digits.length < 8 || digits.length > 15) continue;
-    spans.push({ entity: 'phone', start: match.index, end: match.index + value.length, value });
-  }
-  for (const pattern of [PHONE_NATIONAL, PHONE_BARE_TRUNK]) {
-    for (const match of matchAll(pattern, text)) {
-      const value = match[0];
-      if (!nationalPhoneValid(value)) continue;
-      if (precededBy(text, match.index, ISBN_CONTEXT)) continue;
-      spans.push({ entity: 'phone', start: match.index, end: match.index + value.length, value });
-    }
-  }
-  return spans;
+    if (digits.length < 8 || digits.length > 15) return undefined;
+    return { entity: 'phone', start: match.index, end: match.index + value.length, value };
+  });
+  const national = [PHONE_NATIONAL, PHONE_BARE_TRUNK].flatMap((pattern) => scanCandidates(pattern, text, (match) => {
+    const value = trimGroups(match[0], 11);
+    if (!nationalPhoneValid(value) || precededBy(text, match.index, ISBN_CONTEXT)) return undefined;
+    return { entity: 'phone', start: match.index, end: match.index + value.length, value };
+  }));
+  return [...international, ...national];
 }
 
 /** Issuer prefixes with the lengths each issues (Visa, Mastercard, Amex, Diners, Discover, JCB, UnionPay). */
@@ -124,26 +152,24 @@ function cardBrandValid(digits: string): boolean {
 }
 
 export function findPaymentCards(text: string): EntitySpan[] {
-  const spans: EntitySpan[] = [];
-  for (const match of matchAll(CARD, text)) {
+  return scanCandidates(CARD, text, (match) => {
     const value = match[0];
     const digits = digitsOf(value);
-    if (digits.length < 13 || digits.length > 19) continue;
+    if (digits.length < 13 || digits.length > 19) return undefined;
     const separators = new Set(value.replace(/\d/g, ''));
-    if (separators.size > 1) continue;
+    if (separators.size > 1) return undefined;
     if (separators.size === 1) {
       const groups = value.split(/[ -]/).map((group) => group.length);
       const fours = groups.slice(0, -1).every((length) => length === 4) && groups[groups.length - 1] <= 4;
       const amex = groups.join(',') === '4,6,5' || groups.join(',') === '4,6,4';
-      if (!fours && !amex) continue;
+      if (!fours && !amex) return undefined;
     }
-    if (!cardBrandValid(digits) || !luhnValid(digits)) continue;
+    if (!cardBrandValid(digits) || !luhnValid(digits)) return undefined;
     // Inside an IBAN-shaped token ("DE89 3704 …"): the IBAN recogniser decides.
-    if (/[A-Z]{2}\d{2} ?$/.test(text.slice(Math.max(0, match.index - 5), match.index))) continue;
-    if (/^(\d)\1+$/.test(digits)) continue;
-    spans.push({ entity: 'payment_card', start: match.index, end: match.index + value.length, value });
-  }
-  return spans;
+    if (/[A-Z]{2}\d{2} ?$/.test(text.slice(Math.max(0, match.index - 5), match.index))) return undefined;
+    if (/^(\d)\1+$/.test(digits)) return undefined;
+    return { entity: 'payment_card', start: match.index, end: match.index + value.length, value };
+  });
 }
 
 export function findIbans(text: string): EntitySpan[] {

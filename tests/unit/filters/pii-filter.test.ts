@@ -109,3 +109,15 @@ describe('checksums', () => {
     expect(ibanValid('NL91ABNA0417164301')).toBe(false);
   });
 });
+
+describe('pii filter: adjacent values', () => {
+  test('a phone followed by a card: both found', () => {
+    expect(found('+44 20 7946 0958 4111 1111 1111 1111 Hello')).toEqual(['phone:+44 20 7946 0958', 'payment_card:4111 1111 1111 1111']);
+    expect(found('020 7946 0958 4111 1111 1111 1111')).toEqual(['phone:020 7946 0958', 'payment_card:4111 1111 1111 1111']);
+  });
+  test('a phone glued by hyphens to more digits is one token, never split', () => {
+    expect(found('+44 20 7946 0958 123-45-6789')).toEqual(['phone:+44 20 7946 0958', 'ssn:123-45-6789']);
+    expect(found('ref 1234, 415-555-2671')).toEqual(['phone:415-555-2671']);
+    expect(found('id 1234 415-555-2671')).toEqual([]); // a run of digit groups: not taken apart
+  });
+});
