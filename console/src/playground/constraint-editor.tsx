@@ -63,8 +63,17 @@ interface CheckResult {
 
 export function ConstraintEditor(props: { draft: ConstraintDraft; onChange(draft: ConstraintDraft): void }) {
   const { draft } = props;
-  const [status, setStatus] = useState<{ state: 'idle' | 'checking' | 'ok' | 'error'; errors: EditorError[]; note?: string }>({ state: 'idle', errors: [] });
   const source = draft.kind === 'json_schema' ? draft.schema : draft.kind === 'grammar' ? draft.grammar : draft.kind === 'regex' ? draft.regex : draft.choices;
+  // Each result remembers what it checked: a stale result never shows as the current text's.
+  const key = `${draft.kind}\u0000${source}`;
+  const [checked, setChecked] = useState<{ key: string; kind: ConstraintKind; state: 'idle' | 'ok' | 'error'; errors: EditorError[]; note?: string }>({ key: '', kind: 'none', state: 'idle', errors: [] });
+  const setStatus = (result: { state: 'idle' | 'ok' | 'error'; errors: EditorError[]; note?: string }) => setChecked({ key, kind: draft.kind, ...result });
+  const status = {
+    state: checked.key === key ? checked.state : 'checking',
+    // While a new check runs, keep showing the last errors of the same kind (they are usually still there).
+    errors: checked.kind === draft.kind ? checked.errors : [],
+    note: checked.note,
+  };
 
   useDebouncedEffect(
     async (signal) => {
@@ -77,7 +86,6 @@ export function ConstraintEditor(props: { draft: ConstraintDraft; onChange(draft
         setStatus({ state: 'idle', errors: [] });
         return;
       }
-      setStatus((previous) => ({ ...previous, state: 'checking' }));
       try {
         const result = await apiRequest<CheckResult>('/console/api/constraint/check', { json: { constraint: built.constraint }, signal });
         if (signal.aborted) return;
