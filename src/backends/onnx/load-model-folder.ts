@@ -26,12 +26,15 @@ export interface ModelFolder {
   numLayers: number;
   numKeyValueHeads: number;
   headDim: number;
-  /** Token ids that end a generation (config eos_token_id, plus the tokenizer's eos_token). */
+  /** Token ids that end a generation: config eos_token_id, the tokenizer's eos_token, and special end markers. */
   eosTokenIds: number[];
   bosToken?: string;
   eosToken?: string;
   chatTemplate?: string;
 }
+
+/** Special-token names that end a generation wherever they appear in a vocabulary. */
+const END_MARKERS = new Set(['</s>', '<|endoftext|>', '<|end_of_text|>', '<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<eos>']);
 
 /** Files larger than this are not read as JSON (a guard against pointing the loader at the wrong folder). */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
@@ -127,6 +130,17 @@ export function loadModelFolder(dir: string, id?: string): ModelFolder {
   if (eosToken !== undefined) {
     const eosId = tokenIdOf(tokenizerJson, eosToken);
     if (eosId !== undefined) eosTokenIds.add(eosId);
+  }
+  // Special tokens named like an end marker also end a generation (a model trained on documents ending
+  // in </s> but chatting with <|end|> must stop at either).
+  const added = tokenizerJson.added_tokens;
+  if (Array.isArray(added)) {
+    for (const entry of added) {
+      const record = entry as JsonObject;
+      if (record && record.special === true && typeof record.id === 'number' && typeof record.content === 'string' && END_MARKERS.has(record.content)) {
+        eosTokenIds.add(record.id);
+      }
+    }
   }
   if (eosTokenIds.size === 0) throw startupError(configPath, 'no eos_token_id (and tokenizer_config.json names no eos_token)');
 

@@ -1,0 +1,44 @@
+/** @jest-environment ./tests/unit/onnx/onnx-test-environment.js */
+/**
+ * `rein bench serve` on the tiny model: the SPEC.md §6 JSON shape, every request answered, and bad
+ * arguments refused with exit 2. (Speed itself is the bench's job, never a unit test's.)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, runServeBench } from '../../../src/bench/serve-bench';
+import { TINY_LLAMA } from './backend-helpers';
+
+describe('rein bench serve', () => {
+  test('reports each concurrency level in the SPEC shape', async () => {
+    const result = await runServeBench({ modelDir: TINY_LLAMA, concurrency: [1, 3], maxTokens: 4, requestsPerClient: 2, maxBatch: 2 });
+    expect(result.model).toBe('tiny-llama');
+    expect(result.bare_tokens_per_s).toBeGreaterThan(0);
+    expect(result.levels.map((level) => level.concurrency)).toEqual([1, 3]);
+    for (const level of result.levels) {
+      expect(level.requests).toBe(level.concurrency * 2);
+      expect(level.completion_tokens).toBeGreaterThan(0);
+      expect(level.completion_tokens).toBeLessThanOrEqual(level.requests * 4);
+      expect(level.tokens_per_s).toBeGreaterThan(0);
+      expect(level.ttft_ms_p99).toBeGreaterThanOrEqual(level.ttft_ms_p50);
+    }
+  });
+
+  test('writes --out and refuses bad arguments', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rein-serve-')), 'serve.json');
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const writeError = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await run(['--model', TINY_LLAMA, '--concurrency', '2', '--max-tokens', '3', '--requests', '1', '--out', out])).toBe(0);
+      const written = JSON.parse(fs.readFileSync(out, 'utf8'));
+      expect(Object.keys(written)).toEqual(expect.arrayContaining(['model', 'bare_tokens_per_s', 'levels']));
+      expect(Object.keys(written.levels[0])).toEqual(expect.arrayContaining(['concurrency', 'tokens_per_s', 'ttft_ms_p50', 'ttft_ms_p99']));
+      expect(await run(['--concurrency', 'many'])).toBe(2);
+      expect(await run(['--unknown'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--executor', 'gpu'])).toBe(2);
+    } finally {
+      write.mockRestore();
+      writeError.mockRestore();
+    }
+  });
+});
