@@ -84,6 +84,7 @@ interface Analysis {
   objectParts: ObjectPart[];
   required: string[];
   forbidden: Set<string>;
+  dependentRequired: Array<{ trigger: string; required: string[] }>;
   minProperties?: number;
   maxProperties?: number;
   propertiesPointer?: string;
@@ -359,6 +360,7 @@ class SchemaGrammarBuilder {
       objectParts: [],
       required: [],
       forbidden: new Set(),
+      dependentRequired: [],
       arrayParts: [],
       applicators: [],
     };
@@ -495,7 +497,17 @@ class SchemaGrammarBuilder {
       }
       for (const keyword of ['dependencies', 'dependentRequired', 'dependentSchemas']) {
         const value = schema[keyword];
-        if (value !== undefined && value !== null && typeof value === 'object' && Object.keys(value).length > 0) throw unsupported(keyword, at(keyword));
+        if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) continue;
+        for (const [trigger, dependency] of Object.entries(value as Record<string, unknown>)) {
+          const dependencyPointer = `${at(keyword)}/${escapePointerToken(trigger)}`;
+          if (keyword !== 'dependentSchemas' && Array.isArray(dependency)) {
+            const required = dependency.filter((name): name is string => typeof name === 'string');
+            if (required.length > 0) analysis.dependentRequired.push({ trigger, required });
+            continue;
+          }
+          if (keyword !== 'dependentRequired' && (dependency === true || (dependency !== null && typeof dependency === 'object' && Object.keys(dependency).every((key) => ANNOTATION_OR_STRUCTURAL.has(key))))) continue;
+          throw unsupported(keyword, dependencyPointer, 'schema dependencies are not enforced');
+        }
       }
       // arrays
       const prefixKeyword = Array.isArray(schema.items) ? 'items' : 'prefixItems';
@@ -850,6 +862,9 @@ class SchemaGrammarBuilder {
     const names: string[] = [];
     for (const part of parts) for (const name of Object.keys(part.properties ?? {})) if (!names.includes(name)) names.push(name);
     for (const name of analysis.required) if (!names.includes(name)) names.push(name);
+    // names that dependentRequired speaks of are written as declared members so that they can be tracked
+    const dependencies = analysis.dependentRequired;
+    for (const dependency of dependencies) for (const name of [dependency.trigger, ...dependency.required]) if (!names.includes(name)) names.push(name);
     const patternParts = parts.filter((part) => part.patternProperties && Object.keys(part.patternProperties).length > 0);
     if (patternParts.length > 1) throw unsupported('patternProperties', `${patternParts[1].pointer}/patternProperties`, 'patternProperties in several merged subschemas');
     const patterns = patternParts.length === 0 ? [] : Object.entries(patternParts[0].patternProperties!).map(([source, schema]) => {
@@ -873,7 +888,7 @@ class SchemaGrammarBuilder {
       for (const name of names) if (nameExpr === null || !this.matcher.matches(nameExpr, JSON.stringify(name))) forbidden.add(name);
     }
     // declared members
-    const members: Array<{ required: boolean; expr: GrammarExpr }> = [];
+    const members: Array<{ name: string; required: boolean; expr: GrammarExpr }> = [];
     for (const name of names) {
       const required = analysis.required.includes(name);
       if (forbidden.has(name)) {
@@ -902,7 +917,7 @@ class SchemaGrammarBuilder {
         if (required) return null;
         continue;
       }
-      members.push({ required, expr: seq([literal(JSON.stringify(name)), this.colon(), value])! });
+      members.push({ name, required, expr: seq([literal(JSON.stringify(name)), this.colon(), value])! });
     }
     // additional members
     const extras: GrammarExpr[] = [];
@@ -937,63 +952,78 @@ class SchemaGrammarBuilder {
       extras.length = 0;
       if (nameExpr !== null) extraMember(nameExpr, othersAdditional);
     }
-    return this.objectChain(members, extras, analysis);
+    return this.objectChain(members, extras, analysis, dependencies);
   }
 
-  private objectChain(members: Array<{ required: boolean; expr: GrammarExpr }>, extras: GrammarExpr[], analysis: Analysis): GrammarExpr | null {
+  /**
+   * The members in schema order as a chain of rules over states (i, c, seen): member i next, c members
+   * written so far (exact up to maxProperties, else saturating), and which dependency-tracked names were
+   * written (dependentRequired: at the end every present trigger needs its required names).
+   */
+  private objectChain(
+    members: Array<{ name: string; required: boolean; expr: GrammarExpr }>,
+    extras: GrammarExpr[],
+    analysis: Analysis,
+    dependencies: Array<{ trigger: string; required: string[] }>,
+  ): GrammarExpr | null {
     const minimum = analysis.minProperties ?? 0;
     const maximum = analysis.maxProperties === undefined || analysis.maxProperties === Infinity ? null : analysis.maxProperties;
     if (maximum !== null && minimum > maximum) return null;
     const count = members.length;
     const cap = maximum === null ? Math.max(minimum, 1) : maximum;
-    if ((count + 1) * (cap + 1) > this.limits.maxPropertyStates) throw unsupported(maximum !== null ? 'maxProperties' : 'minProperties', analysis.propertiesPointer ?? '', 'too many property states');
+    const tracked = [...new Set(dependencies.flatMap((dependency) => [dependency.trigger, ...dependency.required]))];
+    if (tracked.length > 8) throw unsupported('dependentRequired', analysis.propertiesPointer ?? '', 'more than 8 names involved');
+    const bit = (name: string): number => (tracked.indexOf(name) >= 0 ? 1 << tracked.indexOf(name) : 0);
+    const satisfied = (seen: number): boolean =>
+      dependencies.every((dependency) => (seen & bit(dependency.trigger)) === 0 || dependency.required.every((name) => (seen & bit(name)) !== 0));
+    if ((count + 1) * (cap + 1) * (1 << tracked.length) > this.limits.maxPropertyStates) {
+      throw unsupported(maximum !== null ? 'maxProperties' : 'minProperties', analysis.propertiesPointer ?? '', 'too many property states');
+    }
     const extra = alt(extras);
     const comma = this.comma();
-    // table[i][c]: the members from i on, c members written so far (saturating at cap when unbounded)
-    const table: Array<Array<GrammarExpr | null>> = [];
     const ruleBase = `o${++this.chainCounter}`;
-    const refFor = (i: number, c: number): GrammarExpr | null => {
-      const expr = table[i][c];
-      if (expr === null) return null;
-      if (expr.type === 'literal' || (expr.type === 'seq' && expr.items.length === 0)) return expr;
-      const name = `${ruleBase}_${i}_${c}`;
-      if (!this.rules.has(name)) {
-        this.helperRules.add(name);
-        this.rules.set(name, expr);
-      }
-      return { type: 'ref', name };
-    };
-    for (let i = count; i >= 0; i--) {
-      table[i] = [];
-      for (let c = 0; c <= cap; c++) {
-        if (i === count) {
-          const low = Math.max(0, minimum - c);
-          const high = maximum === null ? null : maximum - c;
-          if (extra === null || high === 0) {
-            table[i][c] = low === 0 ? EMPTY : null;
-            continue;
-          }
+    const memo = new Map<string, GrammarExpr | null>();
+    const state = (i: number, c: number, seen: number): GrammarExpr | null => {
+      const key = `${i}_${c}_${seen}`;
+      if (memo.has(key)) return memo.get(key)!;
+      let expr: GrammarExpr | null;
+      if (i === count) {
+        const low = Math.max(0, minimum - c);
+        const high = maximum === null ? null : maximum - c;
+        if (!satisfied(seen)) expr = null;
+        else if (extra === null || high === 0) expr = low === 0 ? EMPTY : null;
+        else {
           if (high !== null && high > this.limits.maxRepeat) throw unsupported('maxProperties', analysis.propertiesPointer ?? '', 'above the repetition limit');
           if (low > this.limits.maxRepeat) throw unsupported('minProperties', analysis.propertiesPointer ?? '', 'above the repetition limit');
-          const more = (min: number, max: number | null): GrammarExpr | null =>
-            max === 0 ? EMPTY : { type: 'repeat', item: seq([comma, extra])!, min, max };
-          if (c > 0) table[i][c] = more(low, high);
-          else if (low === 0) table[i][c] = alt([EMPTY, seq([extra, more(0, high === null ? null : high - 1)])]);
-          else table[i][c] = seq([extra, more(low - 1, high === null ? null : high - 1)]);
-          continue;
+          const more = (min: number, max: number | null): GrammarExpr => (max === 0 ? EMPTY : { type: 'repeat', item: seq([comma, extra])!, min, max });
+          if (c > 0) expr = more(low, high);
+          else if (low === 0) expr = alt([EMPTY, seq([extra, more(0, high === null ? null : high - 1)])]);
+          else expr = seq([extra, more(low - 1, high === null ? null : high - 1)]);
         }
+      } else {
         const member = members[i];
         const next = maximum === null ? Math.min(c + 1, cap) : c + 1;
         const options: Array<GrammarExpr | null> = [];
         if (maximum === null || c + 1 <= maximum) {
-          const rest = refFor(i + 1, next);
+          const rest = state(i + 1, next, seen | bit(member.name));
           if (rest !== null) options.push(seq([c > 0 ? comma : EMPTY, member.expr, rest]));
         }
-        if (!member.required) options.push(refFor(i + 1, c));
-        table[i][c] = alt(options);
+        if (!member.required) options.push(state(i + 1, c, seen));
+        expr = alt(options);
       }
-    }
-    return this.bracket('{', table[0][0], '}');
+      // named rules keep the chain linear in size (each state is written once)
+      if (expr !== null && !(expr.type === 'literal' || (expr.type === 'seq' && expr.items.length === 0))) {
+        const name = `${ruleBase}_${key}`;
+        this.helperRules.add(name);
+        this.rules.set(name, expr);
+        expr = { type: 'ref', name };
+      }
+      memo.set(key, expr);
+      return expr;
+    };
+    // build bottom-up so the recursion depth stays small
+    for (let i = count; i >= 0; i--) for (let c = 0; c <= cap; c++) if (tracked.length === 0) state(i, c, 0);
+    return this.bracket('{', state(0, 0, 0), '}');
   }
 
   private compileArray(analysis: Analysis): GrammarExpr | null {

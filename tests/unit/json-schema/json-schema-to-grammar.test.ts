@@ -96,6 +96,18 @@ const CASES: Case[] = [
     accept: ['{"id":1}', '{"id":1,"x":2}'],
     reject: ['{}', '{"id":"a"}', '{"x":2}'],
   },
+  {
+    name: 'dependentRequired, trigger before and after its dependency',
+    schema: { type: 'object', properties: { b: {}, a: {}, c: {} }, dependentRequired: { a: ['b'], c: ['a'] }, additionalProperties: false },
+    accept: ['{}', '{"b":1}', '{"b":1,"a":2}', '{"b":1,"a":2,"c":3}'],
+    reject: ['{"a":2}', '{"c":3}', '{"b":1,"c":3}'],
+  },
+  {
+    name: 'draft-07 dependencies (array form) with names not in properties',
+    schema: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', dependencies: { card: ['billing'] } },
+    accept: ['{}', '{"billing":1}', '{"card":1,"billing":2}', '{"x":1}'],
+    reject: ['{"card":1}', '{"card":1,"x":2}'],
+  },
   { name: 'array items with min/max', schema: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 3 }, accept: ['[1]', '[1,2,3]'], reject: ['[]', '[1,2,3,4]', '["a"]', '[1,]'] },
   {
     name: 'prefixItems then items',
@@ -176,7 +188,7 @@ describe('jsonSchemaToGrammar', () => {
     ['contains', { properties: { list: { contains: { const: 1 } } } }, 'contains', '/properties/list/contains'],
     ['if/then', { if: { type: 'string' }, then: { maxLength: 2 } }, 'if', '/if'],
     ['remote $ref', { $ref: 'http://example.com/other.json' }, '$ref', '/$ref'],
-    ['dependentRequired', { dependentRequired: { a: ['b'] } }, 'dependentRequired', '/dependentRequired'],
+    ['schema dependencies', { dependentSchemas: { a: { required: ['b'] } } }, 'dependentSchemas', '/dependentSchemas/a'],
     ['backreference in a pattern', { type: 'string', pattern: '(a)\\1' }, 'pattern', '/pattern'],
     ['lookahead in a pattern', { type: 'string', pattern: '^(?=a)' }, 'pattern', '/pattern'],
     ['two patterns on one string', { allOf: [{ pattern: 'a' }, { pattern: 'b' }] }, 'pattern', '/allOf/1/pattern'],
