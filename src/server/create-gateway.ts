@@ -150,7 +150,7 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
     closers.push(() => auditStore!.close());
     const store = auditStore;
     audit = {
-      record: async (fields, level) => (await store.append(buildAuditEvent(fields, level))).id,
+      record: async (fields, level) => (await store.append(buildAuditEvent(fields, level))).id ?? undefined,
       health: async () => {
         const health = await store.health();
         return { ok: health.ok, detail: health.ok ? undefined : String((health as { detail?: string }).detail ?? 'unhealthy') };
