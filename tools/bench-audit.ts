@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     let middleId = '';
     for (let index = 0; index < verifyRecords; index++) {
       const appended = await big.append(buildAuditEvent(fields(index), 'redacted'));
-      if (index === Math.floor(verifyRecords / 2)) middleId = appended.id;
+      if (index === Math.floor(verifyRecords / 2)) middleId = appended.id ?? '';
       if ((index + 1) % 10000 === 0) process.stderr.write(`bench-audit: ${index + 1} records written\n`);
     }
     const fillSeconds = (performance.now() - fillStart) / 1000;

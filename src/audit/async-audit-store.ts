@@ -42,7 +42,7 @@ export function withAuditDurability(store: AuditStore, options: AuditDurabilityO
         } catch (error) {
           countDrop(options.dropped, 'store_error');
           options.logger?.error('audit append failed; fail_mode open: request continues unaudited', { error: error instanceof Error ? error.message : String(error) });
-          return { id: newAuditId(), seq: null };
+          return { id: null, seq: null };
         }
       },
       async health(): Promise<AuditHealth> {
@@ -81,8 +81,8 @@ export function withAuditDurability(store: AuditStore, options: AuditDurabilityO
     async append(event: AuditEvent): Promise<AuditAppendResult> {
       if (closed || queue.length >= queueSize) {
         countDrop(options.dropped, closed ? 'closed' : 'queue_full');
-        options.logger?.warn('audit queue full; record dropped', { queue_size: queueSize });
-        return { id: newAuditId(), seq: null };
+        options.logger?.warn(closed ? 'audit store closed; record dropped' : 'audit queue full; record dropped', { queue_size: queueSize });
+        return { id: null, seq: null };
       }
       // The id is fixed now, so the response can carry it before the record is written.
       const id = newAuditId();

@@ -15,7 +15,7 @@ export function createAuditSink(store: AuditStore): AuditSinkAdapter {
   return {
     async record(fields, level) {
       const result = await store.append(buildAuditEvent(fields, level));
-      return result.id;
+      return result.id ?? undefined;
     },
     async health() {
       const health = await store.health();

@@ -78,7 +78,8 @@ export interface AuditHealth {
 }
 
 export interface AuditAppendResult {
-  id: string;
+  /** null when the record is known to be lost (fail_mode open after a store error; async queue full). */
+  id: string | null;
   /** null in async mode: the record is queued, its sequence number is not known yet. */
   seq: number | null;
 }

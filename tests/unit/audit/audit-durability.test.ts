@@ -27,11 +27,11 @@ describe('audit durability modes', () => {
     const url = `sqlite:${path.join(dir, 'a.sqlite')}`;
     const store = await openAuditStore(url, { hmacKey: KEY, mode: 'async' });
     const results = await Promise.all(Array.from({ length: 50 }, (_, index) => store.append(buildAuditEvent(sampleFields(index), 'full'))));
-    expect(results.every((result) => result.seq === null && /^aud_[0-9a-f]{32}$/.test(result.id))).toBe(true);
+    expect(results.every((result) => result.seq === null && /^aud_[0-9a-f]{32}$/.test(result.id ?? ''))).toBe(true);
     await store.close();
     const reopened = await openAuditStore(url, { hmacKey: KEY });
     expect(await reopened.verify()).toEqual(expect.objectContaining({ ok: true, records: 50 }));
-    for (const { id } of results) expect(await reopened.get(id)).not.toBeNull();
+    for (const { id } of results) expect(await reopened.get(id!)).not.toBeNull();
     await reopened.close();
   });
 
@@ -43,9 +43,10 @@ describe('audit durability modes', () => {
     // Appends are synchronous up to the queue: the writer cannot drain before this loop ends.
     const results = [];
     for (let index = 0; index < 20; index++) results.push(store.append(buildAuditEvent(sampleFields(index), 'full')));
-    await Promise.all(results);
+    const resolved = await Promise.all(results);
     await store.close();
     const metric = await registry.getSingleMetric('rein_audit_dropped_total')!.get();
+    expect(resolved.filter((result) => result.id === null)).toHaveLength(metric.values[0].value); // each drop is known to its caller
     const reopened = await openAuditStore(url, { hmacKey: KEY });
     const verified = await reopened.verify();
     await reopened.close();
@@ -82,7 +83,7 @@ describe('audit durability modes', () => {
     const reasons: string[] = [];
     const store = withAuditDurability(failingStore(), { failMode: 'open', dropped: (reason) => reasons.push(reason) });
     const result = await store.append(buildAuditEvent(sampleFields(1), 'full'));
-    expect(result.seq).toBeNull();
+    expect(result).toEqual({ id: null, seq: null });
     expect(reasons).toEqual(['store_error']);
   });
 

@@ -39,7 +39,11 @@ export function sampleFields(index: number, overrides: Partial<AuditEventFields>
 
 export async function appendMany(store: AuditStore, count: number, from = 1): Promise<Array<{ id: string; seq: number | null }>> {
   const results = [];
-  for (let index = from; index < from + count; index++) results.push(await store.append(buildAuditEvent(sampleFields(index), 'full')));
+  for (let index = from; index < from + count; index++) {
+    const result = await store.append(buildAuditEvent(sampleFields(index), 'full'));
+    if (result.id === null) throw new Error('a sync append must return the record id');
+    results.push({ id: result.id, seq: result.seq });
+  }
   return results;
 }
 
@@ -201,7 +205,7 @@ export function defineAuditStoreConformance(name: string, makeFixture: () => Pro
       store = await fixture.open({ checkpointInterval: 4, now: () => new Date(clock) });
       const appended: string[] = [];
       for (let index = 1; index <= 11; index++) {
-        appended.push((await store.append(buildAuditEvent(sampleFields(index), 'full'))).id);
+        appended.push((await appendMany(store, 1, index))[0].id);
         clock += 86_400_000; // one record per day
       }
       // now = day 11; keep 5 days → records of days 0..5 (seq 1..6) go
