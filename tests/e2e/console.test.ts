@@ -136,6 +136,35 @@ suite(suiteName, () => {
     await page.setViewportSize({ width: 1366, height: 900 });
   });
 
+  test('findings are marked over the output at their spans; consistency colours each sentence', async () => {
+    await page.goto('/console/#/playground');
+    await page.locator('#prompt').fill('Who should I write to?');
+    await page.locator('.constraint-editor label', { hasText: 'Regex' }).click();
+    await page.locator('#constraint-regex').fill('Write to [a-z]{4}@example\\.com');
+    await page.locator('#constraint-status', { hasText: 'compiles' }).waitFor();
+    await page.getByLabel('Consistency samples').fill('2');
+    await page.getByLabel('Seed').fill('3');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.locator('.output-head .badge[data-decision]').waitFor({ timeout: 90_000 });
+    const text = (await page.locator('#output').getAttribute('data-text')) ?? '';
+    expect(text).toMatch(/^Write to [a-z]{4}@example\.com$/);
+    // The default policy flags contact details: exactly the e-mail address carries the pii.email mark,
+    // named in its title and footnoted; the low-consistency finding spans the whole sentence.
+    const emailMark = page.locator('#output .finding-mark[data-checks~="pii.email"]');
+    expect(await emailMark.count()).toBe(1);
+    expect(await emailMark.innerText()).toMatch(/^[a-z]{4}@example\.com\s*[\d,]+$/);
+    expect(await emailMark.getAttribute('class')).toContain('action-flag');
+    expect(await emailMark.getAttribute('title')).toContain('email address');
+    const unmarked = await page.locator('#output .highlighted-text > span').allInnerTexts();
+    expect(unmarked.join('')).not.toContain('@');
+    expect(await page.locator('.output-head .badge[data-decision]').getAttribute('data-decision')).toBe('flag');
+    expect(await page.locator('.finding-list .finding.verdict-fail').first().innerText()).toContain('pii');
+    // Self-consistency with two extra samples: every sentence carries a score band.
+    expect(await page.locator('.consistency .sentence').count()).toBeGreaterThan(0);
+    expect(await page.locator('.consistency .sentence').first().getAttribute('class')).toMatch(/consistency-[0-4]/);
+    await shot('playground-findings-consistency');
+  });
+
   test('a policy edit shows its error at the line; the fix saves, hot-reloads and the new revision shows', async () => {
     await page.goto('/console/#/policies/default');
     const editor = page.locator('#policy-source');

@@ -89,7 +89,7 @@ export function ConstraintEditor(props: { draft: ConstraintDraft; onChange(draft
       try {
         const result = await apiRequest<CheckResult>('/console/api/constraint/check', { json: { constraint: built.constraint }, signal });
         if (signal.aborted) return;
-        if (result.ok) setStatus({ state: 'ok', errors: [], note: `compiles (${result.rules ?? 0} rules)` });
+        if (result.ok) setStatus({ state: 'ok', errors: [], note: `compiles (${result.rules ?? 0} grammar rule${result.rules === 1 ? '' : 's'})` });
         else {
           const error = result.error!;
           const line = error.line ?? (draft.kind === 'regex' ? 1 : undefined);

@@ -43,7 +43,7 @@ export function HighlightedText(props: { text: string; findings: NumberedFinding
     const title = covering.map((span) => `[${span.item.number}] ${span.item.finding.check}: ${span.item.finding.explanation ?? span.item.finding.verdict}`).join('\n');
     const ending = covering.filter((span) => span.end === end).map((span) => span.item.number);
     parts.push(
-      <mark key={start} class={`finding-mark action-${strongest.item.finding.action ?? 'flag'}`} title={title} data-checks={covering.map((span) => span.item.finding.check).join(' ')}>
+      <mark key={start} class={`finding-mark action-${strongest.item.finding.action ?? 'flag'}${covering.length > 1 ? ' overlap' : ''}`} title={title} data-checks={covering.map((span) => span.item.finding.check).join(' ')}>
         {segment}
         {ending.length > 0 ? <sup class="ref">{[...new Set(ending)].join(',')}</sup> : null}
       </mark>,

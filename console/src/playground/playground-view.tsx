@@ -59,6 +59,7 @@ export function PlaygroundView() {
   const [samples, setSamples] = useState(0);
   const [run, setRun] = useState<RunState>({ status: 'idle', text: '' });
   const controller = useRef<AbortController | null>(null);
+  const resultPanel = useRef<HTMLElement>(null);
 
   useEffect(() => {
     apiRequest<{ data: ModelInfo[] }>('/v1/models')
@@ -97,6 +98,8 @@ export function PlaygroundView() {
     const current = new AbortController();
     controller.current = current;
     setRun({ status: 'streaming', text: '' });
+    // On a phone the result is below the form: bring it into view as tokens arrive.
+    if (matchMedia('(max-width: 900px)').matches) resultPanel.current?.scrollIntoView({ block: 'start' });
     let text = '';
     try {
       for await (const message of streamEvents('/v1/generate', body, current.signal)) {
@@ -202,7 +205,7 @@ export function PlaygroundView() {
           <div class="field">
             <label for="policy">Policy</label>
             <select id="policy" value={policy} onChange={(event) => setPolicy((event.currentTarget as HTMLSelectElement).value)}>
-              <option value="">(key's or server default)</option>
+              <option value="">(default)</option>
               {policies.map((name) => (
                 <option key={name} value={name}>
                   {name}
@@ -256,7 +259,7 @@ export function PlaygroundView() {
         </div>
       </form>
 
-      <section class="panel result-panel" aria-labelledby="result-heading" aria-busy={run.status === 'streaming'}>
+      <section class="panel result-panel" ref={resultPanel} aria-labelledby="result-heading" aria-busy={run.status === 'streaming'}>
         <h2 id="result-heading">Result</h2>
         {run.status === 'idle' ? <p class="muted">Tokens stream here as they are generated.</p> : null}
         {run.error ? (
