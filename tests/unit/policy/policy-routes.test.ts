@@ -49,7 +49,7 @@ const write = { 'x-roles': 'policy:read,policy:write' };
 
 describe('policy routes', () => {
   test('GET /v1/policies and /v1/policies/:name', async () => {
-    const list = await (await fetch(`${base}/v1/policies`, { headers: read })).json();
+    const list = (await (await fetch(`${base}/v1/policies`, { headers: read })).json()) as { policies: unknown[] };
     expect(list.policies).toEqual([expect.objectContaining({ name: 'base', revision: expect.stringMatching(/^sha256:/) })]);
     const one = await fetch(`${base}/v1/policies/base`, { headers: read });
     expect(one.status).toBe(200);
@@ -66,7 +66,7 @@ describe('policy routes', () => {
     expect(await bad.json()).toMatchObject({ error: { code: 'policy_invalid', errors: [{ pointer: '/output/0/entities/0', line: 4, message: expect.any(String) }] } });
     const json = await fetch(`${base}/v1/policies/validate`, { method: 'POST', headers: { ...read, 'content-type': 'application/json' }, body: JSON.stringify({ input: [{ check: 'nope', action: 'block' }] }) });
     expect(json.status).toBe(422);
-    expect((await json.json()).error.errors[0].pointer).toBe('/input/0/check');
+    expect(((await json.json()) as { error: { errors: Array<{ pointer: string }> } }).error.errors[0].pointer).toBe('/input/0/check');
   });
 
   test('PUT needs policy:write, validates, stores and hot-reloads', async () => {
