@@ -564,9 +564,7 @@ class SchemaGrammarBuilder {
         const names = Array.isArray(value) ? value : [value];
         const removed = new Set<string>(names as string[]);
         if (removed.has('number')) removed.add('integer');
-        if (removed.has('integer') && !removed.has('number') && analysis.kinds.has('number')) {
-          throw unsupported('not', pointer, 'not {type: integer} over numbers');
-        }
+        // removing 'integer' alone leaves 'number' = numbers with a non-zero fraction
         analysis.kinds = new Set([...analysis.kinds].filter((kind) => !removed.has(kind)));
         return true;
       }
@@ -620,8 +618,9 @@ class SchemaGrammarBuilder {
     }
     if (kinds.has('string')) options.push(this.compileString(analysis, excludedOf('string') as string[]));
     if (kinds.has('integer') || kinds.has('number')) {
-      if (excludedOf('number').length > 0) throw unsupported('not', analysis.enumPointer ?? '', 'excluding numbers');
-      options.push(this.compileNumber(analysis, kinds.has('number')));
+      const excludedNumbers = excludedOf('number') as number[];
+      if (excludedNumbers.length > 0 && kinds.has('number')) throw unsupported('not', analysis.enumPointer ?? '', 'excluding values from non-integer numbers');
+      options.push(this.compileNumber(analysis, kinds.has('number'), kinds.has('integer'), excludedNumbers));
     }
     if (kinds.has('object')) {
       if (excludedOf('object').length > 0) throw unsupported('not', '', 'excluding objects');
@@ -780,7 +779,14 @@ class SchemaGrammarBuilder {
     return regexLeaf(`"${boundedQuantifier(JSON_STRING_CHAR, minLength, maxLength === Infinity ? null : maxLength, this.limits.maxRepeat)}"`);
   }
 
-  private compileNumber(analysis: Analysis, allowFraction: boolean): GrammarExpr | null {
+  private compileNumber(analysis: Analysis, allowFraction: boolean, allowIntegers = true, excluded: number[] = []): GrammarExpr | null {
+    if (!allowIntegers) {
+      // not {type: integer}: numbers whose fraction is not all zeros (no exponent forms: stricter)
+      if (analysis.minimum || analysis.maximum || analysis.multipleOf.length > 0 || analysis.formats.some((format) => formatRule(format.name).type === 'number')) {
+        throw unsupported('not', analysis.propertiesPointer ?? '', 'non-integer numbers together with numeric bounds');
+      }
+      return regexLeaf('-?(?:0|[1-9][0-9]*)\\.[0-9]*[1-9][0-9]*');
+    }
     let integerOnly = !allowFraction;
     let minimum = analysis.minimum;
     let maximum = analysis.maximum;
@@ -811,6 +817,23 @@ class SchemaGrammarBuilder {
     if (integerOnly) {
       const low = minimum === undefined ? null : minimum.exclusive ? toBigInt(minimum.value, 'floor') + 1n : toBigInt(minimum.value, 'ceil');
       const high = maximum === undefined ? null : maximum.exclusive ? toBigInt(maximum.value, 'ceil') - 1n : toBigInt(maximum.value, 'floor');
+      if (excluded.length > 0) {
+        // integers in [low, high] minus a finite set: the gaps between the excluded values
+        if (integerMultiple !== null) throw unsupported('multipleOf', analysis.multipleOf[0].pointer, 'multipleOf together with excluded values');
+        const points = [...new Set(excluded.filter((value) => Number.isSafeInteger(value)).map((value) => BigInt(value)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        const pieces: string[] = [];
+        let from = low;
+        for (const point of points) {
+          if ((low !== null && point < low) || (high !== null && point > high)) continue;
+          const piece = integerRangeRegex(from, point - 1n);
+          if (piece !== null && (from === null || from <= point - 1n)) pieces.push(piece);
+          from = point + 1n;
+        }
+        const last = from === null || high === null || from <= high ? integerRangeRegex(from, high) : null;
+        if (last !== null) pieces.push(last);
+        if (pieces.length === 0) return null;
+        return regexLeaf(`(?:${pieces.join('|')})${this.index.draft >= 6 ? '(?:\\.0+)?' : ''}`);
+      }
       if (integerMultiple !== null) return this.integerMultipleRegex(integerMultiple, low, high, analysis);
       // Draft 4 (and Python's Draft4Validator) does not count 1.0 as an integer; later drafts do.
       const zeroFraction = this.index.draft >= 6 ? '(?:\\.0+)?' : '';

@@ -156,6 +156,9 @@ const CASES: Case[] = [
   { name: 'not type', schema: { not: { type: ['string', 'object', 'array', 'boolean', 'number'] } }, accept: ['null'], reject: ['1', '"a"', '{}'] },
   { name: 'not enum of strings', schema: { type: 'string', not: { enum: ['a', 'bc'] } }, accept: ['"b"', '"abc"', '"bcd"', '""'], reject: ['"a"', '"bc"'] },
   { name: 'not required', schema: { type: 'object', properties: { a: {}, b: {} }, not: { required: ['b'] } }, accept: ['{}', '{"a":1}'], reject: ['{"b":1}', '{"a":1,"b":2}'] },
+  { name: 'not integer over numbers', schema: { type: 'number', not: { type: 'integer' } }, accept: ['1.5', '-0.25'], reject: ['1', '2.0', '-3', '"x"'] },
+  { name: 'not enum over integers', schema: { type: 'integer', minimum: 0, maximum: 10, not: { enum: [0, 5, 10, 99, 'x'] } }, accept: ['1', '4', '6', '9'], reject: ['0', '5', '10', '11', '-1'] },
+  { name: 'not const integer, unbounded', schema: { type: 'integer', not: { const: 3 } }, accept: ['-7', '2', '4', '100'], reject: ['3', '3.0'] },
   { name: 'not not', schema: { not: { not: { type: 'integer' } } }, accept: ['1'], reject: ['"a"'] },
   { name: 'annotations and unknown keywords are ignored', schema: { type: 'integer', title: 't', description: 'd', examples: [1], default: 2, 'x-vendor': { type: 'string' } }, accept: ['1'], reject: ['"a"'] },
   {
