@@ -28,7 +28,7 @@ import type { BackendEvent, BackendRequest, FinishReason } from '../backend';
 import { CompletionText } from './completion-text';
 import { EventChannel } from './event-channel';
 import { KvBatch, type KvRowSource } from './kv-batch';
-import type { OnnxModel } from './onnx-model';
+import type { ForwardOutput, OnnxModel } from './onnx-model';
 import { applyRepetitionPenalty, sampleToken } from './sampler';
 import { createSeededRandom, type RandomSource } from './seeded-random';
 
@@ -37,6 +37,8 @@ export interface BatchSchedulerOptions {
   maxBatchSize?: number;
   /** Jobs allowed to wait for a slot before new ones are refused with rate_limited (default 256). */
   maxWaitingJobs?: number;
+  /** Largest logits tensor of one forward pass, in floats (default 32M = 128 MB); bounds prefill chunks and jump-forward runs. */
+  maxLogitsPerStep?: number;
 }
 
 interface Job {
@@ -71,11 +73,13 @@ interface Sequence {
   preparedForced: number[];
 }
 
-/** Largest logits tensor of one batched prefill, in floats (a single prompt always goes alone). */
-const MAX_PREFILL_LOGITS = 32 * 1024 * 1024;
-
-/** Forced tokens taken in one go are bounded, so a grammar can never make a step unbounded. */
+/**
+ * Forced tokens taken in one go are bounded, so a grammar can never make a step unbounded: at most 64,
+ * and fewer when the step's logits (batch × tokens × vocabulary) would pass MAX_STEP_LOGITS. Forced
+ * tokens not taken stay forced and go in the next step.
+ */
 const MAX_FORCED_PER_STEP = 64;
+const MAX_STEP_LOGITS = 32 * 1024 * 1024;
 
 function abortError(): Error {
   const error = new Error('generation aborted');
@@ -86,6 +90,8 @@ function abortError(): Error {
 export class BatchScheduler {
   private readonly maxBatchSize: number;
   private readonly maxWaitingJobs: number;
+  private readonly maxForced: number;
+  private readonly maxLogits: number;
   private readonly waitingJobs: Job[] = [];
   private rows: Sequence[] = [];
   private readonly batch: KvBatch;
@@ -105,6 +111,8 @@ export class BatchScheduler {
   ) {
     this.maxBatchSize = Math.max(1, Math.floor(options.maxBatchSize ?? 16));
     this.maxWaitingJobs = Math.max(1, Math.floor(options.maxWaitingJobs ?? 256));
+    this.maxLogits = Math.max(1, Math.floor(options.maxLogitsPerStep ?? MAX_STEP_LOGITS));
+    this.maxForced = Math.max(1, Math.min(MAX_FORCED_PER_STEP, Math.floor(this.maxLogits / (this.maxBatchSize * Math.max(1, model.vocabulary.size)))));
     this.batch = new KvBatch(model.pastNames.length, model.numKeyValueHeads, model.headDim);
     this.vocabularySize = model.vocabulary.size;
     this.eos = new Set(model.eosTokenIds);
@@ -263,7 +271,7 @@ export class BatchScheduler {
     const width = Math.max(this.vocabularySize, 1);
     for (const entry of joiners) {
       const length = Math.max(groupLength, entry[0].promptIds.length);
-      if (group.length > 0 && (group.length + 1) * length * width > MAX_PREFILL_LOGITS) {
+      if (group.length > 0 && (group.length + 1) * length * width > this.maxLogits) {
         groups.push(group);
         group = [];
       }
@@ -274,31 +282,15 @@ export class BatchScheduler {
     for (const members of groups) {
       const live = members.filter(([job]) => !job.cancelled);
       if (live.length === 0) continue;
-      const rowsCount = live.length;
-      const length = Math.max(...live.map(([job]) => job.promptIds.length));
-      const inputIds = new BigInt64Array(rowsCount * length);
-      const attentionMask = new BigInt64Array(rowsCount * length);
-      const positionIds = new BigInt64Array(rowsCount * length);
-      const masks: Uint8Array[] = [];
-      live.forEach(([job], row) => {
-        const pad = length - job.promptIds.length;
-        const mask = new Uint8Array(length);
-        job.promptIds.forEach((token, index) => {
-          inputIds[row * length + pad + index] = BigInt(token);
-          attentionMask[row * length + pad + index] = 1n;
-          positionIds[row * length + pad + index] = BigInt(index);
-          mask[pad + index] = 1;
-        });
-        masks.push(mask);
+      const prefilled = await this.prefill(live.map(([job]) => job.promptIds), () => {
+        for (const [, sequences] of live) for (const sequence of sequences) this.prepare(sequence);
       });
-      const forward = this.model.forward({ batch: rowsCount, length, inputIds, attentionMask, positionIds, past: null });
-      for (const [, sequences] of live) for (const sequence of sequences) this.prepare(sequence);
-      const output = await forward;
       this.stats.prefills++;
+      const { output, columns: length, masks } = prefilled;
       const vocabWidth = output.vocabWidth;
       live.forEach(([job, sequences], row) => {
         if (job.cancelled) return;
-        const offset = (row * length + length - 1) * vocabWidth;
+        const offset = prefilled.lastOffset(row);
         const lastRow = output.logits.subarray(offset, offset + vocabWidth);
         for (const sequence of sequences) {
           sequence.position = job.promptIds.length;
@@ -330,6 +322,53 @@ export class BatchScheduler {
     this.admitting = [];
     this.stats.maxRows = Math.max(this.stats.maxRows, finalRows.length);
     return true;
+  }
+
+  /**
+   * Runs the prompts (left-padded to one length) through the model from an empty cache. A prompt
+   * whose logits alone would pass the logits bound goes in chunks, each step extending the cache, so
+   * a long prompt on a large vocabulary never needs one huge logits tensor. `whileRunning` is called
+   * once the first forward pass is under way (the constraint masks are computed meanwhile).
+   */
+  private async prefill(
+    prompts: number[][],
+    whileRunning: () => void,
+  ): Promise<{ output: ForwardOutput; columns: number; masks: Uint8Array[]; lastOffset: (row: number) => number }> {
+    const rows = prompts.length;
+    const length = Math.max(...prompts.map((prompt) => prompt.length));
+    const width = Math.max(this.vocabularySize, 1);
+    const chunk = rows === 1 ? Math.max(1, Math.floor(this.maxLogits / width)) : length;
+    const masks = prompts.map((prompt) => {
+      const mask = new Uint8Array(length);
+      mask.fill(1, length - prompt.length);
+      return mask;
+    });
+    let past: ForwardOutput['presents'] | null = null;
+    let output: ForwardOutput | null = null;
+    let chunkLength = 0;
+    for (let start = 0; start < length; start += chunk) {
+      chunkLength = Math.min(chunk, length - start);
+      const inputIds = new BigInt64Array(rows * chunkLength);
+      const attentionMask = new BigInt64Array(rows * (start + chunkLength));
+      const positionIds = new BigInt64Array(rows * chunkLength);
+      prompts.forEach((prompt, row) => {
+        const pad = length - prompt.length;
+        for (let column = 0; column < start + chunkLength; column++) if (masks[row][column]) attentionMask[row * (start + chunkLength) + column] = 1n;
+        for (let index = 0; index < chunkLength; index++) {
+          const column = start + index;
+          if (column < pad) continue;
+          inputIds[row * chunkLength + index] = BigInt(prompt[column - pad]);
+          positionIds[row * chunkLength + index] = BigInt(column - pad);
+        }
+      });
+      const forward = this.model.forward({ batch: rows, length: chunkLength, inputIds, attentionMask, positionIds, past });
+      if (start === 0) whileRunning();
+      output = await forward;
+      past = output.presents;
+    }
+    const finalLength = chunkLength;
+    const vocabWidth = output!.vocabWidth;
+    return { output: output!, columns: length, masks, lastOffset: (row) => (row * finalLength + finalLength - 1) * vocabWidth };
   }
 
   private async decodeStep(): Promise<void> {
@@ -401,7 +440,7 @@ export class BatchScheduler {
       // Jump-forward: the constraint allows exactly these; no sampling needed. Only as many as fit are
       // committed, so `accepting` describes the text actually returned.
       forcedOnly = true;
-      for (const token of forcedNow.slice(0, Math.min(budget, MAX_FORCED_PER_STEP))) {
+      for (const token of forcedNow.slice(0, Math.min(budget, this.maxForced))) {
         if (!session!.advance(token)) break;
         chosen.push(token);
       }
@@ -418,7 +457,7 @@ export class BatchScheduler {
       chosen.push(token);
       if (session && !session.finished) {
         for (const forced of session.forced()) {
-          if (chosen.length >= Math.min(budget, MAX_FORCED_PER_STEP)) break;
+          if (chosen.length >= Math.min(budget, this.maxForced)) break;
           if (!session.advance(forced)) break;
           chosen.push(forced);
         }

@@ -29,6 +29,8 @@ export interface OnnxBackendOptions {
   maxBatchSize?: number;
   /** Requests allowed to wait for a batch slot before rate_limited, default 256. */
   maxWaitingJobs?: number;
+  /** Largest logits tensor of one forward pass, in floats (default 32M); long prompts are prefilled in chunks under it. */
+  maxLogitsPerStep?: number;
   /** Upper bound on `n` (default 16). */
   maxSamples?: number;
 }
@@ -70,7 +72,11 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<On
     intraOpNumThreads: options.intraOpNumThreads,
     executor: options.executor,
   });
-  const scheduler = new BatchScheduler(model, { maxBatchSize: options.maxBatchSize, maxWaitingJobs: options.maxWaitingJobs });
+  const scheduler = new BatchScheduler(model, {
+    maxBatchSize: options.maxBatchSize,
+    maxWaitingJobs: options.maxWaitingJobs,
+    maxLogitsPerStep: options.maxLogitsPerStep,
+  });
   const maxSamples = options.maxSamples ?? 16;
   let closed = false;
 

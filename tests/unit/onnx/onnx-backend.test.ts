@@ -215,3 +215,28 @@ describe('inline executor (session on the calling thread)', () => {
     }
   });
 });
+
+describe('bounded logits per forward pass', () => {
+  test('a prompt prefilled in chunks and jump-forward in small runs decode as usual', async () => {
+    const chunked = await createOnnxBackend({ modelDir: TINY_LLAMA, maxLogitsPerStep: 534 * 3, maxBatchSize: 1 });
+    const plain = await createOnnxBackend({ modelDir: TINY_LLAMA });
+    try {
+      const golden = readGolden(TINY_LLAMA);
+      const prompt = golden.cases[1].prompt;
+      expect(chunked.countPromptTokens({ model: 'tiny-llama', prompt })).toBeGreaterThan(3);
+      const greedy = await collect(chunked, makeRequest('tiny-llama', { prompt, temperature: 0 }));
+      expect(greedy.choices[0].tokenIds).toEqual(golden.cases[1].greedy_ids.filter((token) => !chunked.model.eosTokenIds.includes(token)));
+      const vocabulary = chunked.vocabulary('tiny-llama');
+      const prefix = vocabulary.encode('The gateway checks what goes in and what comes out');
+      expect(prefix.length).toBeGreaterThan(3);
+      const request = makeRequest('tiny-llama', { constraint: digitsConstraint(vocabulary, 2, prefix), maxTokens: 20, seed: 3 });
+      const small = await collect(chunked, request);
+      const large = await collect(plain, makeRequest('tiny-llama', { ...request, constraint: digitsConstraint(vocabulary, 2, prefix) }));
+      expect(small.choices[0].tokenIds.slice(0, prefix.length)).toEqual(prefix);
+      expect(small.choices[0].tokenIds).toEqual(large.choices[0].tokenIds);
+    } finally {
+      await chunked.close();
+      await plain.close();
+    }
+  });
+});
