@@ -57,15 +57,15 @@ export function buildConstraint(draft: ConstraintDraft): ConstraintBuild {
 
 interface CheckResult {
   ok: boolean;
-  rules?: number;
   error?: { code: string; message: string; line?: number; column?: number; pointer?: string; offset?: number };
 }
 
-export function ConstraintEditor(props: { draft: ConstraintDraft; onChange(draft: ConstraintDraft): void }) {
+export function ConstraintEditor(props: { draft: ConstraintDraft; lexical?: { include?: string[]; exclude?: string[] }; onChange(draft: ConstraintDraft): void }) {
   const { draft } = props;
   const source = draft.kind === 'json_schema' ? draft.schema : draft.kind === 'grammar' ? draft.grammar : draft.kind === 'regex' ? draft.regex : draft.choices;
   // Each result remembers what it checked: a stale result never shows as the current text's.
-  const key = `${draft.kind}\u0000${source}`;
+  const lexicalKey = JSON.stringify(props.lexical ?? null);
+  const key = `${draft.kind}\u0000${source}\u0000${lexicalKey}`;
   const [checked, setChecked] = useState<{ key: string; kind: ConstraintKind; state: 'idle' | 'ok' | 'error'; errors: EditorError[]; note?: string }>({ key: '', kind: 'none', state: 'idle', errors: [] });
   const setStatus = (result: { state: 'idle' | 'ok' | 'error'; errors: EditorError[]; note?: string }) => setChecked({ key, kind: draft.kind, ...result });
   const status = {
@@ -87,9 +87,9 @@ export function ConstraintEditor(props: { draft: ConstraintDraft; onChange(draft
         return;
       }
       try {
-        const result = await apiRequest<CheckResult>('/console/api/constraint/check', { json: { constraint: built.constraint }, signal });
+        const result = await apiRequest<CheckResult>('/console/api/constraint/check', { json: { constraint: built.constraint, ...(props.lexical ? { lexical: props.lexical } : {}) }, signal });
         if (signal.aborted) return;
-        if (result.ok) setStatus({ state: 'ok', errors: [], note: `compiles (${result.rules ?? 0} grammar rule${result.rules === 1 ? '' : 's'})` });
+        if (result.ok) setStatus({ state: 'ok', errors: [], note: 'compiles' });
         else {
           const error = result.error!;
           const line = error.line ?? (draft.kind === 'regex' ? 1 : undefined);
@@ -100,7 +100,7 @@ export function ConstraintEditor(props: { draft: ConstraintDraft; onChange(draft
         setStatus({ state: 'error', errors: [{ message: `could not check: ${describeError(error)}` }] });
       }
     },
-    [draft.kind, source],
+    [draft.kind, source, lexicalKey],
     350,
   );
 

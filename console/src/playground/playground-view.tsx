@@ -74,6 +74,13 @@ export function PlaygroundView() {
     return () => controller.current?.abort();
   }, []);
 
+  const lexicalSpec = (): { include?: string[]; exclude?: string[] } | undefined => {
+    const lexical: { include?: string[]; exclude?: string[] } = {};
+    if (phrases(include).length > 0) lexical.include = phrases(include);
+    if (phrases(exclude).length > 0) lexical.exclude = phrases(exclude);
+    return Object.keys(lexical).length > 0 ? lexical : undefined;
+  };
+
   const submit = async (event: Event) => {
     event.preventDefault();
     const built = buildConstraint(constraint);
@@ -87,10 +94,8 @@ export function PlaygroundView() {
     if (model) body.model = model;
     if (policy) body.policy = policy;
     if (built.constraint) body.constraint = built.constraint;
-    const lexical: Record<string, string[]> = {};
-    if (phrases(include).length > 0) lexical.include = phrases(include);
-    if (phrases(exclude).length > 0) lexical.exclude = phrases(exclude);
-    if (Object.keys(lexical).length > 0) body.lexical = lexical;
+    const lexical = lexicalSpec();
+    if (lexical) body.lexical = lexical;
     if (seed.trim() !== '') body.seed = Number(seed);
     if (samples > 0) body.checks = { self_consistency: { samples } };
 
@@ -233,7 +238,7 @@ export function PlaygroundView() {
             </span>
           </div>
         </div>
-        <ConstraintEditor draft={constraint} onChange={setConstraint} />
+        <ConstraintEditor draft={constraint} lexical={lexicalSpec()} onChange={setConstraint} />
         <fieldset class="lexical">
           <legend>Lexical constraints</legend>
           <div class="field-grid two">

@@ -2,19 +2,20 @@
  * The web console (issue 12), mounted at /console by createGateway when `config.console.enabled`:
  *   GET  /console/…                      the built single-page app (`vite build console` → dist/console),
  *                                        static files only, so the helmet CSP (`script-src 'self'`) holds
- *   POST /console/api/constraint/check   (role generate) {constraint} → 200 {ok: true, rules} or
+ *   POST /console/api/constraint/check   (role generate) {constraint, lexical?} → 200 {ok: true} or
  *                                        200 {ok: false, error: {code, message, line?, column?, pointer?}}
  * The check endpoint gives the playground live compile errors without generating anything (no model
- * run, no audit record): it builds the vocabulary-independent grammar (GBNF parse, regex parse, JSON
- * Schema translation) under the engine's default limits. Errors that need a vocabulary (a lexical
- * include that can never appear) still surface from /v1/generate itself.
+ * run, no audit record): it compiles the constraint with the engine (GBNF, regex, JSON Schema, choices,
+ * lexical includes that can never appear) against the 257-token byte vocabulary, under the engine's
+ * default limits — the same errors /v1/generate gives, without the cost of the model's vocabulary.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Principal } from '../../access/api-keys';
-import { constraintToGrammar } from '../../decoding/compile-constraint';
-import type { ConstraintSpec } from '../../decoding/constraint';
+import { createByteVocabulary } from '../../decoding/byte-vocabulary';
+import { compileConstraint } from '../../decoding/compile-constraint';
+import type { ConstraintSpec, LexicalSpec } from '../../decoding/constraint';
 import { GatewayError } from '../../errors/gateway-error';
 
 export interface ConsoleRouterOptions {
@@ -46,12 +47,16 @@ function checkConstraint(body: unknown, options: { grammarsDir: string; constrai
   if (typeof type !== 'string' || !CONSTRAINT_TYPES.has(type)) {
     throw new GatewayError('invalid_request', `constraint type must be one of ${[...CONSTRAINT_TYPES].join(', ')}`, { param: '/constraint/type' });
   }
-  if (JSON.stringify(constraint).length > MAX_CONSTRAINT_CHARS) {
+  const lexical = (body as { lexical?: unknown }).lexical;
+  if (lexical !== undefined && (typeof lexical !== 'object' || lexical === null || Array.isArray(lexical))) {
+    throw new GatewayError('invalid_request', 'lexical must be an object {include?, exclude?}', { param: '/lexical' });
+  }
+  if (JSON.stringify([constraint, lexical ?? null]).length > MAX_CONSTRAINT_CHARS) {
     throw new GatewayError('payload_too_large', `the constraint exceeds ${MAX_CONSTRAINT_CHARS} characters`, { param: '/constraint' });
   }
   try {
-    const grammar = constraintToGrammar(constraint as ConstraintSpec, options);
-    return { ok: true, rules: grammar.rules.size };
+    compileConstraint(constraint as ConstraintSpec, lexical as LexicalSpec | undefined, createByteVocabulary(), options);
+    return { ok: true };
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     if (error.code === 'internal_error') throw error;
