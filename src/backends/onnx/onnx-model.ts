@@ -123,7 +123,15 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
     const sessionOptions = { executionProvider: options.executionProvider, intraOpNumThreads: options.intraOpNumThreads };
     session = options.executor === 'inline' ? await startInlineSession(folder.onnxPath, sessionOptions) : await startSessionWorker(folder.onnxPath, sessionOptions);
   } catch (error) {
-    throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: onnxruntime cannot load it (${(error as Error).message})`, {
+    const message = (error as Error).message ?? String(error);
+    if (options.executionProvider === 'cuda' && /cuda|providers_shared|provider/i.test(message)) {
+      throw new GatewayError(
+        'unavailable',
+        `executionProvider 'cuda': onnxruntime-node's CUDA provider libraries are not installed (the default install skips them; see the README's GPU step), or use 'cpu' (${message.split('\n')[0].slice(0, 300)})`,
+        { details: { file: folder.onnxPath }, cause: error },
+      );
+    }
+    throw new GatewayError('unavailable', `model folder: ${folder.onnxPath}: onnxruntime cannot load it (${message})`, {
       details: { file: folder.onnxPath },
       cause: error,
     });

@@ -70,3 +70,15 @@ describe('model folder validation', () => {
     await expect(createOnnxBackend({ modelDir: '/nonexistent/rein-model' })).rejects.toMatchObject({ message: expect.stringContaining('/nonexistent/rein-model') });
   });
 });
+
+describe('CUDA execution provider', () => {
+  const ortDir = path.dirname(require.resolve('onnxruntime-node/package.json'));
+  const cudaInstalled = fs.existsSync(path.join(ortDir, 'bin', 'napi-v6', 'linux', 'x64', 'libonnxruntime_providers_cuda.so'));
+  // Where the CUDA libraries are installed this start-up succeeds instead; the check only applies without them.
+  (cudaInstalled ? test.skip : test)('without the CUDA libraries, executionProvider cuda is a start-up error that says so', async () => {
+    await expect(createOnnxBackend({ modelDir: TINY_LLAMA, executionProvider: 'cuda' })).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining("executionProvider 'cuda'"),
+    });
+  });
+});
