@@ -83,6 +83,25 @@ async function main(): Promise<void> {
         const postgres = await openAuditStore(`${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${schema}`, { hmacKey: KEY });
         result.postgres_append = await measureAppends(postgres, appends);
         await postgres.close();
+        // Baseline: one durable INSERT + COMMIT of the same size on the same server (what any audit write costs).
+        const client = new Client({ connectionString: postgresUrl });
+        await client.connect();
+        try {
+          await client.query(`CREATE TABLE "${schema}".commit_probe (n integer, body text)`);
+          const samples: number[] = [];
+          const body = JSON.stringify(buildAuditEvent(fields(0), 'redacted'));
+          for (let index = 0; index < Math.min(appends, 1000); index++) {
+            const start = performance.now();
+            await client.query('BEGIN');
+            await client.query(`INSERT INTO "${schema}".commit_probe VALUES ($1, $2)`, [index, body]);
+            await client.query('COMMIT');
+            samples.push(performance.now() - start);
+          }
+          samples.sort((a, b) => a - b);
+          result.postgres_bare_commit = { n: samples.length, p50_ms: Math.round(percentile(samples, 50) * 1000) / 1000, p99_ms: Math.round(percentile(samples, 99) * 1000) / 1000 };
+        } finally {
+          await client.end();
+        }
       } catch (error) {
         result.postgres_append = { error: (error as Error).message };
       } finally {
@@ -92,32 +111,34 @@ async function main(): Promise<void> {
       }
     }
 
-    const big = await openAuditStore(`sqlite:${path.join(dir, 'verify.sqlite')}`, { hmacKey: KEY });
-    const fillStart = performance.now();
-    let middleId = '';
-    for (let index = 0; index < verifyRecords; index++) {
-      const appended = await big.append(buildAuditEvent(fields(index), 'redacted'));
-      if (index === Math.floor(verifyRecords / 2)) middleId = appended.id ?? '';
-      if ((index + 1) % 10000 === 0) process.stderr.write(`bench-audit: ${index + 1} records written\n`);
+    if (verifyRecords > 0) {
+      const big = await openAuditStore(`sqlite:${path.join(dir, 'verify.sqlite')}`, { hmacKey: KEY });
+      const fillStart = performance.now();
+      let middleId = '';
+      for (let index = 0; index < verifyRecords; index++) {
+        const appended = await big.append(buildAuditEvent(fields(index), 'redacted'));
+        if (index === Math.floor(verifyRecords / 2)) middleId = appended.id ?? '';
+        if ((index + 1) % 10000 === 0) process.stderr.write(`bench-audit: ${index + 1} records written\n`);
+      }
+      const fillSeconds = (performance.now() - fillStart) / 1000;
+      const verifyStart = performance.now();
+      const verified = await big.verify();
+      const verifySeconds = (performance.now() - verifyStart) / 1000;
+      const proofStart = performance.now();
+      const proof = await big.prove(middleId);
+      const proofSeconds = (performance.now() - proofStart) / 1000;
+      await big.close();
+      result.sqlite_verify = {
+        records: verifyRecords,
+        ok: verified.ok,
+        seconds: Math.round(verifySeconds * 1000) / 1000,
+        records_per_second: Math.round(verifyRecords / verifySeconds),
+        fill_seconds: Math.round(fillSeconds * 10) / 10,
+        inclusion_proof_seconds: Math.round(proofSeconds * 1000) / 1000,
+        inclusion_proof_path_length: proof?.audit_path.length ?? null,
+        db_bytes: fs.statSync(path.join(dir, 'verify.sqlite')).size,
+      };
     }
-    const fillSeconds = (performance.now() - fillStart) / 1000;
-    const verifyStart = performance.now();
-    const verified = await big.verify();
-    const verifySeconds = (performance.now() - verifyStart) / 1000;
-    const proofStart = performance.now();
-    const proof = await big.prove(middleId);
-    const proofSeconds = (performance.now() - proofStart) / 1000;
-    await big.close();
-    result.sqlite_verify = {
-      records: verifyRecords,
-      ok: verified.ok,
-      seconds: Math.round(verifySeconds * 1000) / 1000,
-      records_per_second: Math.round(verifyRecords / verifySeconds),
-      fill_seconds: Math.round(fillSeconds * 10) / 10,
-      inclusion_proof_seconds: Math.round(proofSeconds * 1000) / 1000,
-      inclusion_proof_path_length: proof?.audit_path.length ?? null,
-      db_bytes: fs.statSync(path.join(dir, 'verify.sqlite')).size,
-    };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
