@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openAuditStore } from '../../../src/audit/open-audit-store';
+import { openAuditStore, parseAuditStoreUrl } from '../../../src/audit/open-audit-store';
 import { AUDIT_KEY_FILE } from '../../../src/audit/audit-key';
 import { appendMany, defineAuditStoreConformance } from './audit-store-conformance';
 
@@ -60,6 +60,16 @@ describe('sqlite audit store specifics', () => {
 
   test('a read-only open refuses to invent a key', async () => {
     await expect(openAuditStore(`sqlite:${path.join(dir, 'audit.sqlite')}`, { readOnlyKey: true })).rejects.toThrow(/no audit HMAC key/);
+  });
+
+  test('store URLs: sqlite paths, postgres with ?schema= split off, unsafe schema names refused before connecting', async () => {
+    expect(parseAuditStoreUrl('sqlite:./data/audit.sqlite')).toEqual({ kind: 'sqlite', target: './data/audit.sqlite' });
+    expect(parseAuditStoreUrl('postgres://user@db.internal:5432/rein?schema=audit_a&sslmode=require')).toEqual({
+      kind: 'postgres',
+      target: 'postgres://user@db.internal:5432/rein?sslmode=require',
+      schema: 'audit_a',
+    });
+    await expect(openAuditStore('postgres://user@127.0.0.1:1/x?schema=a;drop', { hmacKey: KEY })).rejects.toThrow(/invalid PostgreSQL schema name/);
   });
 
   test('bad store URLs are refused', async () => {
