@@ -62,8 +62,12 @@ export interface OutputCheckResult {
 export interface StreamFilter {
   /** Text that is safe to emit now. */
   push(delta: string): string;
-  /** Flushes the rest once the output is complete. */
-  end(): Promise<{ text: string; findings: Finding[] }>;
+  /**
+   * Once the output is complete: `text` is what is still to emit, `emitted` everything the client gets,
+   * `findings` the output findings of the whole output (the filter runs the policy's output checks), and
+   * `refusal` the message to send instead of the rest when the output is blocked.
+   */
+  end(): Promise<{ text: string; emitted: string; findings: Finding[]; refusal?: string }>;
 }
 
 export interface PolicyRuntime {

@@ -207,6 +207,14 @@ interface ChoiceAccumulator {
   filter?: StreamFilter;
 }
 
+/** What a stream filter concluded about a choice streamed live (its output checks already ran). */
+interface StreamedChoice {
+  emitted: string;
+  findings: Finding[];
+  refusal?: string;
+}
+const streamedChoices = new WeakMap<RequestContext, Map<number, StreamedChoice>>();
+
 const generate: Stage = async (deps, context, sink) => {
   const { request } = context;
   const policy = context.policy!;
@@ -252,16 +260,18 @@ const generate: Stage = async (deps, context, sink) => {
     constraintComplete: accumulator.constraintComplete,
     completionTokens: accumulator.completionTokens,
   }));
-  // Stream filters flush what they held back; their findings join the output findings.
+  // Stream filters flush what they held back (and ran the output checks on the whole output).
   if (streamLive) {
+    const streamed = new Map<number, StreamedChoice>();
     await Promise.all(
       accumulators.map(async (accumulator, index) => {
         if (!accumulator.filter) return;
         const flushed = await accumulator.filter.end();
-        context.findings.push(...flushed.findings.map((finding) => ({ ...finding, stage: 'output' as const, choice: index })));
-        context.choices[index].text = flushed.text;
+        if (flushed.text && !flushed.refusal) sink!.delta(index, flushed.text);
+        streamed.set(index, { emitted: flushed.emitted, findings: flushed.findings, refusal: flushed.refusal });
       }),
     );
+    streamedChoices.set(context, streamed);
   }
   const model = context.model!.id;
   deps.metrics.promptTokens.inc({ model }, context.promptTokens);
@@ -288,9 +298,12 @@ const outputChecks: Stage = async (deps, context) => {
   const policy = context.policy!;
   const { request } = context;
   const drawSamples = sampler(context);
+  const streamed = streamedChoices.get(context);
   const results = await Promise.all(
-    context.choices.map((choice) =>
-      deps.policies.runOutput(
+    context.choices.map((choice) => {
+      const done = streamed?.get(choice.index);
+      if (done) return { findings: done.findings, sanitizedOutput: done.refusal === undefined ? done.emitted : undefined, consistency: undefined };
+      return deps.policies.runOutput(
         policy,
         {
           output: choice.text,
@@ -303,8 +316,8 @@ const outputChecks: Stage = async (deps, context) => {
             : undefined,
         },
         context.signal,
-      ),
-    ),
+      );
+    }),
   );
   results.forEach((result, index) => {
     const choice = context.choices[index];

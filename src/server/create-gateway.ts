@@ -23,6 +23,7 @@ import type { Logger } from '../logging/logger';
 import { createMetrics, type Metrics } from '../metrics/metrics';
 import { loadBuiltinChecks } from '../policy/builtin-checks';
 import { createPolicyStore, type PolicyStore } from '../policy/policy-store';
+import { createStreamFilter } from '../policy/stream-filter';
 import { createConstraintCompiler } from '../pipeline/adapters/constraint-compiler';
 import { createPolicyRuntime } from '../pipeline/adapters/policy-runtime';
 import type { AuditSink, PipelineDeps } from '../pipeline/pipeline-deps';
@@ -134,6 +135,7 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
       },
       registry,
       defaultPolicy: config.policies.default,
+      streamFilter: (policy, checkRegistry, choice) => createStreamFilter(policy, checkRegistry, { choice }),
     });
 
     // Audit.
