@@ -136,7 +136,18 @@ export function PlaygroundView() {
   const response = run.response;
   const numbered: NumberedFinding[] = (response?.findings ?? run.errorFindings ?? []).map((finding, index) => ({ number: index + 1, finding }));
   const outputFindings = numbered.filter((item) => item.finding.stage === 'output' && (item.finding.choice ?? 0) === 0 && item.finding.verdict !== 'pass');
-  const inputFindings = numbered.filter((item) => item.finding.stage === 'input' && item.finding.source === 'prompt' && item.finding.verdict !== 'pass');
+  // Input findings point into the text they were raised on: the prompt, or message N (`messages/N`).
+  const inputSources = new Map<string, { label: string; text: string; findings: NumberedFinding[] }>();
+  for (const item of numbered) {
+    const source = item.finding.source;
+    if (item.finding.stage !== 'input' || item.finding.verdict === 'pass' || !source || (item.finding.spans ?? []).length === 0) continue;
+    const message = /^messages\/(\d+)$/.exec(source);
+    const text = source === 'prompt' && mode === 'prompt' ? prompt : message && mode === 'chat' ? messages[Number(message[1])]?.content : undefined;
+    if (text === undefined) continue;
+    const entry = inputSources.get(source) ?? { label: source === 'prompt' ? 'Prompt' : `Message ${Number(message![1]) + 1} (${messages[Number(message![1])]?.role ?? 'message'})`, text, findings: [] };
+    entry.findings.push(item);
+    inputSources.set(source, entry);
+  }
   const json = run.status === 'done' && constraint.kind === 'json_schema' ? prettyJson(run.text) : undefined;
   const choice = response?.choices[0];
 
@@ -272,7 +283,7 @@ export function PlaygroundView() {
             {run.error}
           </p>
         ) : null}
-        {run.status !== 'idle' ? (
+        {run.status !== 'idle' && !(run.status === 'error' && run.text === '') ? (
           <div class="output-block">
             <div class="output-head">
               <h3>Output</h3>
@@ -309,12 +320,17 @@ export function PlaygroundView() {
             ) : null}
           </div>
         ) : null}
-        {inputFindings.some((item) => (item.finding.spans ?? []).length > 0) && mode === 'prompt' ? (
-          <div class="output-block">
+        {inputSources.size > 0 ? (
+          <div class="output-block" id="input-findings">
             <h3>Input, as checked</h3>
-            <div class="output">
-              <HighlightedText text={prompt} findings={inputFindings} label="Prompt with findings marked" />
-            </div>
+            {[...inputSources.values()].map((entry) => (
+              <div key={entry.label} class="input-source">
+                <span class="tag">{entry.label}</span>
+                <div class="output">
+                  <HighlightedText text={entry.text} findings={entry.findings} label={`${entry.label} with findings marked`} />
+                </div>
+              </div>
+            ))}
           </div>
         ) : null}
         {response?.consistency ? (
