@@ -3,12 +3,12 @@
  *   sqlite:PATH          embedded SQLite file (default sqlite:./data/audit.sqlite); `sqlite::memory:` for throwaway use
  *   postgres://…         PostgreSQL; `?schema=NAME` (or options.schema) picks the schema holding the audit_* tables
  * Resolves the HMAC key (configured, or generated into the data folder — see audit-key.ts), creates the
- * tables and the signed head, and wraps the store for the durability mode (see async-audit-store.ts).
+ * tables and the signed head, and wraps the store for the durability mode (see with-audit-durability.ts).
  */
 import path from 'node:path';
 import { createAuditLog, DEFAULT_CHECKPOINT_INTERVAL } from './audit-log';
 import { resolveAuditKey, type AuditKeyLogger } from './audit-key';
-import { withAuditDurability, type AuditDropSink } from './async-audit-store';
+import { withAuditDurability, type AuditDropSink } from './with-audit-durability';
 import { createSqliteAuditDriver } from './sqlite-audit-driver';
 import { createPostgresAuditDriver } from './postgres-audit-driver';
 import type { AuditDriver } from './audit-driver';

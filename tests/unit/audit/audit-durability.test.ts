@@ -8,7 +8,7 @@ import path from 'node:path';
 import client from 'prom-client';
 import { buildAuditEvent } from '../../../src/audit/audit-event';
 import { openAuditStore } from '../../../src/audit/open-audit-store';
-import { withAuditDurability } from '../../../src/audit/async-audit-store';
+import { withAuditDurability } from '../../../src/audit/with-audit-durability';
 import { createAuditSink } from '../../../src/audit/audit-sink';
 import { GatewayError } from '../../../src/errors/gateway-error';
 import type { AuditStore } from '../../../src/audit/audit-store';
