@@ -41,6 +41,7 @@ export class EarleyChart {
       this.openSet();
       this.addItem(options.localState, 0);
       this.closeSet();
+      this.commit();
     } else {
       this.openSet();
       this.addItem(automaton.ruleStart[automaton.rootRule], 0);
@@ -139,6 +140,23 @@ export class EarleyChart {
     return this.itemEnd > begin;
   }
 
+  /**
+   * Closure memo: the closure of a scanned kernel depends only on the kernel items and on the sets
+   * their origins point to. Kernels whose origins all lie in the committed part of the chart (sets that
+   * no speculative push can change) are memoised; items the closure predicts at the new position are
+   * stored with origin -1 and relocated on reuse. Cleared whenever the committed part changes.
+   */
+  private readonly closureMemo = new Map<string, Int32Array>();
+  private committed = 0;
+
+  /** Marks the chart as it is now as committed (speculative pushes above it may be memoised). */
+  commit(): void {
+    if (this.committed !== this.setCountValue) {
+      this.committed = this.setCountValue;
+      this.closureMemo.clear();
+    }
+  }
+
   /** Consumes one byte; false (and no change) if no item can take it. */
   push(byte: number): boolean {
     const automaton = this.automaton;
@@ -166,9 +184,43 @@ export class EarleyChart {
       const target = next[this.items[i] * 256 + byte];
       if (target >= 0) this.addItem(target, this.items[i + 1]);
     }
-    if (this.itemEnd === this.setStart[this.building]) {
+    const begin = this.setStart[this.building];
+    if (this.itemEnd === begin) {
       this.setCountValue = this.building;
       return false;
+    }
+    if (this.committed > 0) {
+      let key: string | null = '';
+      for (let i = begin; i < this.itemEnd; i += 2) {
+        if (this.items[i + 1] >= this.committed) {
+          key = null;
+          break;
+        }
+        key += this.items[i] + ',' + this.items[i + 1] + ';';
+      }
+      if (key !== null) {
+        const cached = this.closureMemo.get(key);
+        const position = this.building;
+        if (cached) {
+          if (begin + cached.length > this.items.length) {
+            while (begin + cached.length > this.items.length) this.growItems();
+          }
+          const items = this.items;
+          for (let i = 0; i < cached.length; i += 2) {
+            items[begin + i] = cached[i];
+            items[begin + i + 1] = cached[i + 1] < 0 ? position : cached[i + 1];
+          }
+          this.itemEnd = begin + cached.length;
+          this.setCountValue = position + 1;
+          this.setStart[this.setCountValue] = this.itemEnd;
+          return true;
+        }
+        this.closeSet();
+        const stored = this.items.slice(begin, this.itemEnd);
+        for (let i = 1; i < stored.length; i += 2) if (stored[i] === position) stored[i] = -1;
+        if (this.closureMemo.size < 50_000) this.closureMemo.set(key, stored);
+        return true;
+      }
     }
     this.closeSet();
     return true;
@@ -244,6 +296,47 @@ export class EarleyChart {
       if (covered) return true;
     }
     return false;
+  }
+
+  /**
+   * Bytes that can come right after the rule of `state` completes, for the items of the last set in
+   * that state (origin before the last set): the callers waiting in each origin set are advanced over
+   * the rule in a scratch set, closed, and its scannable bytes OR-ed into `into` (8 words). The
+   * chart is left unchanged.
+   */
+  followBytes(state: number, into: Uint32Array): void {
+    const automaton = this.automaton;
+    const last = this.setCountValue - 1;
+    const rule = automaton.ruleOf[state];
+    const origins: number[] = [];
+    for (let i = this.setStart[last]; i < this.itemEnd; i += 2) {
+      if (this.items[i] === state && this.items[i + 1] < last && !origins.includes(this.items[i + 1])) origins.push(this.items[i + 1]);
+    }
+    if (origins.length === 0) return;
+    const savedEnd = this.itemEnd;
+    const savedCount = this.setCountValue;
+    this.openSet();
+    for (const origin of origins) {
+      const from = this.setStart[origin];
+      const to = this.setStart[origin + 1];
+      for (let j = from; j < to; j += 2) {
+        const caller = this.items[j];
+        for (let c = automaton.callStart[caller], end = automaton.callStart[caller + 1]; c < end; c++) {
+          if (automaton.callRule[c] === rule) this.addItem(automaton.callTarget[c], this.items[j + 1]);
+        }
+      }
+    }
+    if (this.itemEnd > this.setStart[this.building]) {
+      this.closeSet();
+      const mask = automaton.byteMask;
+      for (let i = this.setStart[this.building]; i < this.itemEnd; i += 2) {
+        const base = this.items[i] * 8;
+        for (let w = 0; w < 8; w++) into[w] |= mask[base + w];
+      }
+    }
+    this.itemEnd = savedEnd;
+    this.setCountValue = savedCount;
+    this.setStart[this.setCountValue] = this.itemEnd;
   }
 
   /**

@@ -70,6 +70,7 @@ export class GrammarMatcher {
 
   /** Writes the tokens the grammar allows next into `into` (OR-ed in; EOS is not handled here). */
   allowedTokens(into: TokenMask): void {
+    this.chart.commit();
     const kernel = this.chart.kernelStates();
     const bits = into.bits;
     const classes = kernel.map((state) => this.grammar.classes.get(state));
@@ -77,10 +78,46 @@ export class GrammarMatcher {
       const accepted = tokenClass.accepted;
       for (let w = 0; w < accepted.length; w++) bits[w] |= accepted[w];
     }
-    for (const tokenClass of classes) {
-      if (tokenClass.uncertainRoots.length > 0) this.walkUncertain(tokenClass.uncertainRoots, bits);
-    }
+    const follow = this.follow;
+    kernel.forEach((state, index) => {
+      const tokenClass = classes[index];
+      const roots = tokenClass.uncertainRoots;
+      if (roots.length === 0) return;
+      // Keep only roots whose bytes after a completion point can follow the rule here.
+      follow.fill(0);
+      this.chart.followBytes(state, follow);
+      const rootFollow = tokenClass.rootFollow;
+      let kept = 0;
+      if (this.filtered.length < roots.length) this.filtered = new Int32Array(roots.length);
+      const { tokenStart, tokenIds, subtreeEnd } = this.grammar.trie;
+      for (let r = 0; r < roots.length; r++) {
+        const base = r * 8;
+        let passes = false;
+        for (let w = 0; w < 8; w++) {
+          if ((rootFollow[base + w] & follow[w]) !== 0) {
+            passes = true;
+            break;
+          }
+        }
+        if (!passes) continue;
+        // Skip subtrees whose tokens another kernel state already allowed.
+        const root = roots[r];
+        let open = false;
+        for (let t = tokenStart[root], end = tokenStart[subtreeEnd[root]]; t < end; t++) {
+          const token = tokenIds[t];
+          if ((bits[token >>> 5] & (1 << (token & 31))) === 0) {
+            open = true;
+            break;
+          }
+        }
+        if (open) this.filtered[kept++] = root;
+      }
+      if (kept > 0) this.walkUncertain(this.filtered.subarray(0, kept), bits);
+    });
   }
+
+  private readonly follow = new Uint32Array(8);
+  private filtered = new Int32Array(64);
 
   private walkUncertain(roots: Int32Array, bits: Uint32Array): void {
     const trie = this.grammar.trie;
@@ -107,8 +144,18 @@ export class GrammarMatcher {
       for (let e = edgeStart[node], end = edgeStart[node + 1]; e < end; e++) {
         const byte = edgeByte[e];
         if ((scratch[offset + (byte >>> 5)] & (1 << (byte & 31))) === 0) continue;
-        if (!chart.push(byte)) continue;
-        full(edgeChild[e], level + 1);
+        const child = edgeChild[e];
+        // Nothing to learn below if every token there is already allowed (by another kernel state).
+        let open = false;
+        for (let t = tokenStart[child], stop = tokenStart[subtreeEnd[child]]; t < stop; t++) {
+          const token = tokenIds[t];
+          if ((bits[token >>> 5] & (1 << (token & 31))) === 0) {
+            open = true;
+            break;
+          }
+        }
+        if (!open || !chart.push(byte)) continue;
+        full(child, level + 1);
         chart.pop();
       }
     };

@@ -23,6 +23,12 @@ export interface TokenClass {
   readonly accepted: Uint32Array;
   /** Trie nodes (preorder, sorted) whose subtrees must be checked against the real chart. */
   readonly uncertainRoots: Int32Array;
+  /**
+   * Per uncertain root, 8 words: the bytes that came right after a point on its path where the rule
+   * could complete. At mask time a root is walked only if one of them can follow the rule's completion
+   * in the real context (exact pruning: no completion point, no way to continue).
+   */
+  readonly rootFollow: Uint32Array;
   /** Tokens in those subtrees, for statistics. */
   readonly uncertainTokens: number;
 }
@@ -62,6 +68,9 @@ export class TokenClassCache {
     const { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds, subtreeEnd } = trie;
 
     const subtreeBytes = trie.subtreeBytes;
+    const follow: number[] = [];
+    // pathFollow[level * 8 ..]: bytes that followed a completion point on the path to the node at `level`.
+    const pathFollow = new Uint32Array(8 * (trie.maxDepth + 2));
     const walk = (node: number, escaped: boolean, level: number, localChart: EarleyChartType): void => {
       if (localChart.loopsOn(subtreeBytes, node * 8)) {
         // Every token below stays on a self-loop: all accepted, no walk needed.
@@ -75,23 +84,30 @@ export class TokenClassCache {
         const token = tokenIds[t];
         accepted[token >>> 5] |= 1 << (token & 31);
       }
-      const escapeHere = escaped || localChart.canEscape();
+      const canEscape = localChart.canEscape();
+      const escapeHere = escaped || canEscape;
       const offset = level * 8;
+      const childOffset = offset + 8;
       localChart.scannable(scratch, offset);
       for (let e = edgeStart[node], end = edgeStart[node + 1]; e < end; e++) {
         const byte = edgeByte[e];
         const child = edgeChild[e];
+        if (escapeHere) {
+          for (let w = 0; w < 8; w++) pathFollow[childOffset + w] = pathFollow[offset + w];
+          if (canEscape) pathFollow[childOffset + (byte >>> 5)] |= 1 << (byte & 31);
+        }
         if ((scratch[offset + (byte >>> 5)] & (1 << (byte & 31))) !== 0 && localChart.push(byte)) {
           walk(child, escapeHere, level + 1, localChart);
           localChart.pop();
         } else if (escapeHere) {
           uncertain.push(child);
+          for (let w = 0; w < 8; w++) follow.push(pathFollow[childOffset + w]);
           uncertainTokens += tokenStart[subtreeEnd[child]] - tokenStart[child];
         }
       }
     };
     walk(0, false, 0, chart);
-    uncertain.sort((a, b) => a - b);
-    return { accepted, uncertainRoots: Int32Array.from(uncertain), uncertainTokens };
+    // Roots are produced in preorder already (the walk is a preorder DFS).
+    return { accepted, uncertainRoots: Int32Array.from(uncertain), rootFollow: Uint32Array.from(follow), uncertainTokens };
   }
 }
