@@ -39,7 +39,7 @@ export interface CheckRegistryOptions {
 /** Ids the product ships checks for (SPEC.md, issue 6); the builtin loader reserves those it could not load. */
 export const WELL_KNOWN_CHECK_IDS = [
   'unicode', 'obfuscation', 'prompt_injection', 'jailbreak', 'adversarial_suffix', 'backdoor_trigger',
-  'pii', 'secrets', 'blocklist', 'regex', 'length', 'language', 'self_consistency', 'grounding',
+  'pii', 'secrets', 'blocklist', 'regex', 'length', 'language', 'self_consistency', 'vote', 'grounding',
 ] as const;
 
 type ParamsHook = { validateParams?(params: Record<string, unknown>): Array<{ pointer: string; message: string }> };
@@ -72,7 +72,7 @@ export function createCheckRegistry(options: CheckRegistryOptions): CheckRegistr
     if (outputCheck.defaultThreshold !== undefined) info.defaultThreshold = outputCheck.defaultThreshold;
   }
   for (const id of options.reservedIds ?? []) {
-    if (!checks.has(id)) checks.set(id, { id, firesWhen: id === 'self_consistency' || id === 'grounding' ? 'below' : 'at_or_above', defaultThreshold: 0.5, missing: true });
+    if (!checks.has(id)) checks.set(id, { id, firesWhen: id === 'self_consistency' || id === 'vote' || id === 'grounding' ? 'below' : 'at_or_above', defaultThreshold: 0.5, missing: true });
   }
 
   const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
