@@ -51,6 +51,9 @@ export class ApiKeyRegistry {
   }
 }
 
+const ANONYMOUS: Principal = Object.freeze({ keyId: 'anonymous', roles: new Set(ALL_ROLES), authenticated: false });
+
+/** The caller when no keys are configured: every role (the server then listens on loopback only). */
 export function anonymousPrincipal(): Principal {
-  return { keyId: 'anonymous', roles: new Set(ALL_ROLES), authenticated: false };
+  return ANONYMOUS;
 }
