@@ -69,13 +69,11 @@ async function runDetectors(argv: string[]): Promise<number> {
   const detectors = createBuiltinDetectors().filter((detector) => wanted.has(detector.id));
   process.stderr.write(`rein eval detectors: ${examples.length} examples (${split}), detectors ${detectors.map((detector) => detector.id).join(', ')}\n`);
   let note: string | undefined;
-  let policyDecision: Awaited<ReturnType<typeof policyBlocker>> | undefined;
+  let policyDecision: Exclude<Awaited<ReturnType<typeof policyBlocker>>, string> | undefined;
   if (!args.flags['no-policy']) {
-    policyDecision = await policyBlocker(args.values.policy ?? 'default');
-    if (typeof policyDecision === 'string') {
-      note = `policy block omitted: ${policyDecision}`;
-      policyDecision = undefined;
-    }
+    const blocker = await policyBlocker(args.values.policy ?? 'default');
+    if (typeof blocker === 'string') note = `policy block omitted: ${blocker}`;
+    else policyDecision = blocker;
   }
   const report = await evaluateDetectors(examples, detectors, {
     policyDecision,
