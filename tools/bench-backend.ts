@@ -7,11 +7,15 @@
  * with 4 concurrent requests (Rein's continuous batching vs four bare loops one after another and a bare
  * static batch of 4), and time to first token for a 100-token prompt. Rein is measured with both
  * executors: `worker` (the server's: onnxruntime on a worker thread, one thread hop per step) and
- * `inline` (onnxruntime on the main thread, like the bare loop). Measurements alternate between
- * Rein and bare and the median of `--runs` is kept, so background load hits both alike.
+ * `inline` (onnxruntime on the main thread, like the bare loop). On a shared, oversubscribed machine
+ * wall-clock figures swing with other people's load, so the process's CPU time per token (all threads)
+ * is reported beside them: it measures the work Rein adds, whatever the machine's load. Measurements
+ * alternate between Rein and bare and the median of `--runs` is kept, so background load hits both
+ * alike. Rein's time to first token includes tokenizing the prompt; the bare loop's starts from ids.
  * Default model: models/rein-demo when it exists, else the tiny Llama test fixture.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from '../src/cli/args';
 import { createOnnxBackend } from '../src/backends/onnx/onnx-backend';
@@ -26,6 +30,14 @@ const PROMPTS = [
   'A policy says which checks run and what happens when',
   'She opened the window, looked at the grey sky, and',
 ];
+
+/** Runs `work` and returns its result with the process's CPU milliseconds (user + system, all threads). */
+async function withCpu<T>(work: () => Promise<T>): Promise<{ value: T; cpuMs: number }> {
+  const before = process.cpuUsage();
+  const value = await work();
+  const used = process.cpuUsage(before);
+  return { value, cpuMs: (used.user + used.system) / 1000 };
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -89,18 +101,25 @@ async function main(argv: string[]): Promise<number> {
   const bareBatch4: number[] = [];
   const reinTtft: number[] = [];
   const bareTtft: number[] = [];
+  const cpuPerToken = { bare: [] as number[], rein: [] as number[], inline: [] as number[] };
   let identical = true;
   let generated = 0;
   let concurrentTokens = 0;
 
   for (let run = 0; run < runs; run++) {
-    const bareResult = await bare.run(promptIds(PROMPTS[0]), tokens);
-    const reinResult = await generate(PROMPTS[0], tokens);
+    const bareTimed = await withCpu(() => bare.run(promptIds(PROMPTS[0]), tokens));
+    const reinTimed = await withCpu(() => generate(PROMPTS[0], tokens));
+    const bareResult = bareTimed.value;
+    const reinResult = reinTimed.value;
+    cpuPerToken.bare.push(bareTimed.cpuMs / bareResult.tokens.length);
+    cpuPerToken.rein.push(reinTimed.cpuMs / reinResult.tokens.length);
     identical &&= JSON.stringify(bareResult.tokens) === JSON.stringify(reinResult.tokens);
     generated = reinResult.tokens.length;
     bareSingle.push((bareResult.tokens.length / bareResult.totalMs) * 1000);
     reinSingle.push((reinResult.tokens.length / reinResult.totalMs) * 1000);
-    const inlineResult = await generate(PROMPTS[0], tokens, inlineBackend);
+    const inlineTimed = await withCpu(() => generate(PROMPTS[0], tokens, inlineBackend));
+    const inlineResult = inlineTimed.value;
+    cpuPerToken.inline.push(inlineTimed.cpuMs / inlineResult.tokens.length);
     identical &&= JSON.stringify(bareResult.tokens) === JSON.stringify(inlineResult.tokens);
     inlineSingle.push((inlineResult.tokens.length / inlineResult.totalMs) * 1000);
 
@@ -141,7 +160,11 @@ async function main(argv: string[]): Promise<number> {
       rein_overhead_pct: round((bareTps / reinTps - 1) * 100),
       rein_inline_tokens_per_s: round(inlineTps),
       rein_inline_overhead_pct: round((bareTps / inlineTps - 1) * 100),
+      cpu_ms_per_token: { bare: round(median(cpuPerToken.bare), 3), rein: round(median(cpuPerToken.rein), 3), rein_inline: round(median(cpuPerToken.inline), 3) },
+      rein_cpu_overhead_pct: round((median(cpuPerToken.rein) / median(cpuPerToken.bare) - 1) * 100),
+      rein_inline_cpu_overhead_pct: round((median(cpuPerToken.inline) / median(cpuPerToken.bare) - 1) * 100),
     },
+    load_average: os.loadavg().map((value) => round(value, 2)),
     concurrency4: {
       rein_tokens_per_s: round(median(reinConcurrent)),
       rein_inline_tokens_per_s: round(median(inlineConcurrent)),
@@ -160,12 +183,13 @@ async function main(argv: string[]): Promise<number> {
   const rows: string[][] = [
     ['measure', 'bare onnxruntime', 'rein (worker)', 'rein (inline)'],
     [`tokens/s, batch 1 (${generated} tokens)`, String(report.batch1.bare_tokens_per_s), `${report.batch1.rein_tokens_per_s} (${report.batch1.rein_overhead_pct}% overhead)`, `${report.batch1.rein_inline_tokens_per_s} (${report.batch1.rein_inline_overhead_pct}% overhead)`],
+    ['CPU ms per token, batch 1 (all threads)', String(report.batch1.cpu_ms_per_token.bare), `${report.batch1.cpu_ms_per_token.rein} (${report.batch1.rein_cpu_overhead_pct}% overhead)`, `${report.batch1.cpu_ms_per_token.rein_inline} (${report.batch1.rein_inline_cpu_overhead_pct}% overhead)`],
     ['tokens/s, 4 concurrent (bare: sequential)', String(report.concurrency4.bare_sequential_tokens_per_s), String(report.concurrency4.rein_tokens_per_s), String(report.concurrency4.rein_inline_tokens_per_s)],
     ['tokens/s, bare static batch of 4', String(report.concurrency4.bare_static_batch_tokens_per_s), '-', '-'],
     [`time to first token, ${report.ttft_ms.prompt_tokens}-token prompt (ms)`, String(report.ttft_ms.bare), String(report.ttft_ms.rein), String(report.ttft_ms.rein_inline)],
   ];
   const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column].length)));
-  process.stdout.write(`model ${report.model_dir}, median of ${runs} runs, greedy tokens identical: ${identical}\n`);
+  process.stdout.write(`model ${report.model_dir}, median of ${runs} runs, greedy tokens identical: ${identical}, load average ${report.load_average.join(' ')}\n`);
   for (const row of rows) process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column])).join('  ')}\n`);
   if (args.values.out) fs.writeFileSync(args.values.out, `${JSON.stringify(report, null, 2)}\n`);
   await backend.close();
