@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { compileConstraint, gbnfToGrammar } from '../../../src/decoding/compile-constraint';
 import { ReferenceRecognizer } from './helpers/reference-recognizer';
+import { loadVocabularyFromFile } from '../../../src/decoding/vocabulary-from-tokenizer';
 import { gpt2Vocabulary, randomWalk } from './helpers/test-vocabularies';
 
 const GRAMMARS_DIR = path.resolve(__dirname, '../../../grammars');
@@ -35,5 +36,25 @@ describe('random constrained walks (GPT-2 vocabulary)', () => {
     }
     // Most walks must finish: the finishing phase prefers EOS and closing characters.
     expect(complete).toBeGreaterThanOrEqual(WALKS * 0.6);
+  });
+});
+
+const TINY = ['tiny-gpt2', 'tiny-llama'].filter((name) => fs.existsSync(path.resolve(__dirname, `../../fixtures/models/${name}/tokenizer.json`)));
+
+describe('random constrained walks (tiny fixture vocabularies)', () => {
+  test.each(TINY.flatMap((model) => ['json', 'c', 'sql-select'].map((grammar) => [model, grammar])))('%s / %s', (model, name) => {
+    const vocabulary = loadVocabularyFromFile(path.resolve(__dirname, `../../fixtures/models/${model}/tokenizer.json`));
+    const reference = new ReferenceRecognizer(gbnfToGrammar(fs.readFileSync(path.join(GRAMMARS_DIR, `${name}.gbnf`), 'utf8')));
+    const compiled = compileConstraint({ type: 'grammar', name }, undefined, vocabulary);
+    let complete = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const walk = randomWalk(compiled.start({ maxTokens: 300 }), vocabulary, seed * 104729, 300);
+      expect(walk.ended).not.toBe('dead-end');
+      if (walk.ended === 'length') continue;
+      complete++;
+      if (!reference.matches(walk.text)) throw new Error(`${model}/${name} seed ${seed}: reference rejects ${JSON.stringify(walk.text)}`);
+      if (name === 'json') expect(() => JSON.parse(walk.text)).not.toThrow();
+    }
+    expect(complete).toBeGreaterThanOrEqual(5);
   });
 });

@@ -113,3 +113,21 @@ describe('SentencePiece-style tokenizer', () => {
     expect(b.size).toBe(1000);
   });
 });
+
+describe('tiny fixture tokenizers (tests/fixtures/models)', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const { loadVocabularyFromFile } = require('../../../src/decoding/vocabulary-from-tokenizer') as typeof import('../../../src/decoding/vocabulary-from-tokenizer');
+  const models = ['tiny-gpt2', 'tiny-llama'].filter((name) => fs.existsSync(path.resolve(__dirname, `../../fixtures/models/${name}/tokenizer.json`)));
+
+  test.each(models)('%s: token bytes reproduce the encoded text', (name) => {
+    const vocabulary = loadVocabularyFromFile(path.resolve(__dirname, `../../fixtures/models/${name}/tokenizer.json`));
+    expect(vocabulary.eosTokenIds.length).toBeGreaterThan(0);
+    for (const text of ['hello world', 'int x = 42;', '{"a": [1, 2]}', 'naïve 日本']) {
+      const ids = vocabulary.encode(text);
+      const decoded = textOf(vocabulary, ids);
+      // SentencePiece-style tokenizers add the dummy-prefix space; the bytes are what the tokens add.
+      expect(decoded === text || decoded === ' ' + text).toBe(true);
+    }
+  });
+});
