@@ -86,7 +86,10 @@ suite(suiteName, () => {
     await useKey(auditorKey);
     await page.locator('.policy-list .error-banner', { hasText: 'forbidden' }).waitFor();
     expect(await page.locator('.policy-list .error-banner').innerText()).toContain('policy:read');
-    const storage = await page.evaluate(() => ({ session: sessionStorage.getItem('rein.apiKey'), local: JSON.stringify(localStorage), cookie: document.cookie }));
+    // Evaluated in the page (a string: the test's own tsconfig has no DOM types).
+    const storage = await page.evaluate<{ session: string | null; local: string; cookie: string }>(
+      "({ session: sessionStorage.getItem('rein.apiKey'), local: JSON.stringify(localStorage), cookie: document.cookie })",
+    );
     expect(storage).toEqual({ session: auditorKey, local: '{}', cookie: '' });
     // The key field never shows the stored key back.
     expect(await page.locator('#api-key').inputValue()).toBe('');
@@ -114,11 +117,11 @@ suite(suiteName, () => {
     const other = await context.newPage();
     await other.goto('/console/#/audit');
     await other.locator('.audit-list-panel .error-banner', { hasText: 'unauthorized' }).waitFor();
-    expect(await other.evaluate(() => sessionStorage.getItem('rein.apiKey'))).toBeNull();
+    expect(await other.evaluate<string | null>("sessionStorage.getItem('rein.apiKey')")).toBeNull();
     await other.close();
 
     await page.getByRole('button', { name: 'Forget' }).click();
-    expect(await page.evaluate(() => sessionStorage.getItem('rein.apiKey'))).toBeNull();
+    expect(await page.evaluate<string | null>("sessionStorage.getItem('rein.apiKey')")).toBeNull();
     await page.locator('.audit-list-panel .error-banner', { hasText: 'unauthorized' }).waitFor();
   });
 });
