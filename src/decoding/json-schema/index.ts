@@ -34,6 +34,8 @@ function schemaLimits(limits: CompileJsonSchemaOptions['limits']): Partial<JsonS
   if (!limits) return {};
   const result: Partial<JsonSchemaLimits> = {};
   for (const key of Object.keys(DEFAULT_JSON_SCHEMA_LIMITS) as Array<keyof JsonSchemaLimits>) {
+    // the engine's maxRules counts the finished grammar; the schema compiler's counts rules before inlining
+    if (key === 'maxRules' && limits.maxNfaStates !== undefined) continue;
     const value = limits[key];
     if (typeof value === 'number') result[key] = value;
   }
