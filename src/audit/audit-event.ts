@@ -97,6 +97,15 @@ export interface AuditEvent {
   audit_level: AuditLevel;
   input: AuditContent | null;
   output: AuditContent | null;
+  /** What a replay needs beyond the attributes (API flavour, constraint and lexical specs); `full` level only. */
+  replay?: AuditReplayExtras;
+}
+
+export interface AuditReplayExtras {
+  api?: string;
+  /** The constraint spec as requested (JSON-safe). */
+  constraint?: unknown;
+  lexical?: unknown;
 }
 
 /** What the pipeline knows about a request; everything but the request id, route and status is optional. */
@@ -136,6 +145,8 @@ export interface AuditEventFields {
   input?: readonly AuditTextPart[];
   /** The generated texts, before any output redaction: `choices/i`. */
   output?: readonly AuditTextPart[];
+  /** Kept only at the `full` level (a regex or choice list may hold user data). */
+  replay?: AuditReplayExtras;
 }
 
 function finiteOrUndefined(value: number | undefined): number | undefined {
@@ -256,5 +267,6 @@ export function buildAuditEvent(fields: AuditEventFields, level: AuditLevel): Au
     audit_level: level,
     input: content(fields.input, findings, 'input', level),
     output: content(fields.output, findings, 'output', level),
+    ...(level === 'full' && fields.replay ? { replay: structuredClone(fields.replay) } : {}),
   };
 }

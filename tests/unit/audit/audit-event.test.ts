@@ -123,6 +123,15 @@ describe('buildAuditEvent', () => {
     expect(JSON.stringify(event)).not.toContain('Reply to');
   });
 
+  test('replay extras (constraint spec, lexical, api) are kept at the full level only, as a copy', () => {
+    const replay = { api: 'chat', constraint: { type: 'regex', pattern: 'a+' }, lexical: { include: ['x'] } };
+    const full = buildAuditEvent({ ...fields([]), replay }, 'full');
+    expect(full.replay).toEqual(replay);
+    expect(full.replay).not.toBe(replay);
+    expect(buildAuditEvent({ ...fields([]), replay }, 'redacted').replay).toBeUndefined();
+    expect(buildAuditEvent({ ...fields([]), replay }, 'hashes').replay).toBeUndefined();
+  });
+
   test('refuses an unknown level and an invalid time', () => {
     expect(() => buildAuditEvent(fields([]), 'everything' as never)).toThrow(/unknown audit level/);
     expect(() => buildAuditEvent({ ...fields([]), time: 'yesterday' }, 'full')).toThrow(/invalid time/);
