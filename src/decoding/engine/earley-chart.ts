@@ -146,7 +146,8 @@ export class EarleyChart {
    * no speculative push can change) are memoised; items the closure predicts at the new position are
    * stored with origin -1 and relocated on reuse. Cleared whenever the committed part changes.
    */
-  private readonly closureMemo = new Map<string, Int32Array>();
+  private readonly closureMemo = new Map<number, Array<{ kernel: Int32Array; closure: Int32Array }>>();
+  private memoEntries = 0;
   private committed = 0;
 
   /** Marks the chart as it is now as committed (speculative pushes above it may be memoised). */
@@ -154,6 +155,7 @@ export class EarleyChart {
     if (this.committed !== this.setCountValue) {
       this.committed = this.setCountValue;
       this.closureMemo.clear();
+      this.memoEntries = 0;
     }
   }
 
@@ -190,35 +192,56 @@ export class EarleyChart {
       return false;
     }
     if (this.committed > 0) {
-      let key: string | null = '';
+      // Hash the scanned kernel; memoise only kernels whose origins are all committed.
+      let hash = 0x811c9dc5;
+      let memoisable = true;
       for (let i = begin; i < this.itemEnd; i += 2) {
         if (this.items[i + 1] >= this.committed) {
-          key = null;
+          memoisable = false;
           break;
         }
-        key += this.items[i] + ',' + this.items[i + 1] + ';';
+        hash = Math.imul(hash ^ this.items[i], 0x01000193);
+        hash = Math.imul(hash ^ this.items[i + 1], 0x01000193);
       }
-      if (key !== null) {
-        const cached = this.closureMemo.get(key);
+      if (memoisable) {
+        const length = this.itemEnd - begin;
         const position = this.building;
-        if (cached) {
-          if (begin + cached.length > this.items.length) {
+        const bucket = this.closureMemo.get(hash);
+        if (bucket) {
+          for (const entry of bucket) {
+            const kernel = entry.kernel;
+            if (kernel.length !== length) continue;
+            let same = true;
+            for (let i = 0; i < length; i++) {
+              if (kernel[i] !== this.items[begin + i]) {
+                same = false;
+                break;
+              }
+            }
+            if (!same) continue;
+            const cached = entry.closure;
             while (begin + cached.length > this.items.length) this.growItems();
+            const items = this.items;
+            for (let i = 0; i < cached.length; i += 2) {
+              items[begin + i] = cached[i];
+              items[begin + i + 1] = cached[i + 1] < 0 ? position : cached[i + 1];
+            }
+            this.itemEnd = begin + cached.length;
+            this.setCountValue = position + 1;
+            this.setStart[this.setCountValue] = this.itemEnd;
+            return true;
           }
-          const items = this.items;
-          for (let i = 0; i < cached.length; i += 2) {
-            items[begin + i] = cached[i];
-            items[begin + i + 1] = cached[i + 1] < 0 ? position : cached[i + 1];
-          }
-          this.itemEnd = begin + cached.length;
-          this.setCountValue = position + 1;
-          this.setStart[this.setCountValue] = this.itemEnd;
-          return true;
         }
+        const kernel = this.items.slice(begin, this.itemEnd);
         this.closeSet();
-        const stored = this.items.slice(begin, this.itemEnd);
-        for (let i = 1; i < stored.length; i += 2) if (stored[i] === position) stored[i] = -1;
-        if (this.closureMemo.size < 50_000) this.closureMemo.set(key, stored);
+        if (this.memoEntries < 50_000) {
+          const closure = this.items.slice(begin, this.itemEnd);
+          for (let i = 1; i < closure.length; i += 2) if (closure[i] === position) closure[i] = -1;
+          const entry = { kernel, closure };
+          if (bucket) bucket.push(entry);
+          else this.closureMemo.set(hash, [entry]);
+          this.memoEntries++;
+        }
         return true;
       }
     }
