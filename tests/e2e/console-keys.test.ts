@@ -10,17 +10,16 @@
  * Skips, saying why, when /usr/bin/chromium is not installed.
  */
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { hashApiKey } from '../../src/access/api-keys';
 import { REPO_ROOT, startGateway, type GatewayProcess } from '../helpers/gateway-process';
+import { ensureConsoleBuilt } from './console-build';
 
 const CHROMIUM = process.env.REIN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'console');
-const CONSOLE_BUILD = path.join(REPO_ROOT, 'dist', 'console', 'index.html');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 const adminKey = `admin-${crypto.randomBytes(12).toString('hex')}`;
@@ -44,9 +43,7 @@ suite(suiteName, () => {
   };
 
   beforeAll(async () => {
-    if (!fs.existsSync(CONSOLE_BUILD)) {
-      execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
-    }
+    await ensureConsoleBuilt();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     policiesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-console-keys-'));
     fs.cpSync(path.join(REPO_ROOT, 'policies'), policiesDir, { recursive: true });

@@ -3,12 +3,10 @@
  * /console with helmet's CSP, the SPA fallback and 404s, and POST /console/api/constraint/check —
  * compile errors with their location, no generation and no audit record.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, startGateway, type GatewayProcess } from '../helpers/gateway-process';
+import { ensureConsoleBuilt } from './console-build';
 
-const CONSOLE_BUILD = path.join(REPO_ROOT, 'dist', 'console', 'index.html');
 
 describe('console routes', () => {
   jest.setTimeout(120_000);
@@ -24,9 +22,7 @@ describe('console routes', () => {
   };
 
   beforeAll(async () => {
-    if (!fs.existsSync(CONSOLE_BUILD)) {
-      execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console', '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: 120_000 });
-    }
+    await ensureConsoleBuilt();
     gateway = await startGateway();
   });
 

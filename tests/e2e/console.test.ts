@@ -6,38 +6,16 @@
  * test cases, and the audit list showing the request just made. Screenshots go to test-artifacts/console/.
  * Skips, saying why, when /usr/bin/chromium is not installed (.ci/run installs it).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { REPO_ROOT, startGateway, type GatewayProcess } from '../helpers/gateway-process';
+import { ensureConsoleBuilt } from './console-build';
 
 const CHROMIUM = process.env.REIN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'console');
-const CONSOLE_SOURCES = path.join(REPO_ROOT, 'console');
-const CONSOLE_BUILD = path.join(REPO_ROOT, 'dist', 'console', 'index.html');
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-function newestSourceTime(folder: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
-    const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceTime(full));
-    else newest = Math.max(newest, fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** `npm test` compiles only TypeScript: build the console's assets here when missing or older than their sources. */
-function ensureConsoleBuilt(): void {
-  if (fs.existsSync(CONSOLE_BUILD) && fs.statSync(CONSOLE_BUILD).mtimeMs >= newestSourceTime(CONSOLE_SOURCES)) return;
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'console', '--logLevel', 'warn'], {
-    cwd: REPO_ROOT,
-    stdio: 'pipe',
-    timeout: 120_000,
-  });
-}
 
 const suite = fs.existsSync(CHROMIUM) ? describe : describe.skip;
 const suiteName = fs.existsSync(CHROMIUM) ? 'web console in Chromium' : `web console in Chromium [skipped: ${CHROMIUM} is not installed — apt-get install chromium]`;
@@ -56,7 +34,7 @@ suite(suiteName, () => {
   };
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
+    await ensureConsoleBuilt();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     policiesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-console-policies-'));
     fs.cpSync(path.join(REPO_ROOT, 'policies'), policiesDir, { recursive: true });
