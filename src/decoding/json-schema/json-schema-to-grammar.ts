@@ -62,6 +62,13 @@ interface ArrayPart {
   rest: unknown;
 }
 
+interface PresenceCheck {
+  names: string[];
+  keyword: string;
+  pointer: string;
+  holds(present: (name: string) => boolean): boolean;
+}
+
 interface Bound {
   value: number;
   exclusive: boolean;
@@ -84,7 +91,11 @@ interface Analysis {
   objectParts: ObjectPart[];
   required: string[];
   forbidden: Set<string>;
-  dependentRequired: Array<{ trigger: string; required: string[] }>;
+  /**
+   * Conditions on which property names are present (dependentRequired, oneOf/anyOf of `required`
+   * lists, not {required: [several]}), checked by the object chain at its end.
+   */
+  presence: PresenceCheck[];
   minProperties?: number;
   maxProperties?: number;
   propertiesPointer?: string;
@@ -147,6 +158,15 @@ function toBigInt(value: number, round: 'ceil' | 'floor'): bigint {
   const rounded = round === 'ceil' ? Math.ceil(value) : Math.floor(value);
   if (!Number.isFinite(rounded)) throw new GatewayError('constraint_unsupported', 'numeric bound is not finite');
   return BigInt(rounded);
+}
+
+/** The names of a subschema that is nothing but `required` (and annotations); null otherwise. */
+function requiredOnly(schema: unknown): string[] | null {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return null;
+  const record = schema as Record<string, unknown>;
+  const keys = Object.keys(record).filter((key) => !ANNOTATION_OR_STRUCTURAL.has(key));
+  if (keys.length !== 1 || keys[0] !== 'required' || !Array.isArray(record.required)) return null;
+  return record.required.every((name) => typeof name === 'string') ? (record.required as string[]) : null;
 }
 
 class SchemaGrammarBuilder {
@@ -360,7 +380,7 @@ class SchemaGrammarBuilder {
       objectParts: [],
       required: [],
       forbidden: new Set(),
-      dependentRequired: [],
+      presence: [],
       arrayParts: [],
       applicators: [],
     };
@@ -502,7 +522,14 @@ class SchemaGrammarBuilder {
           const dependencyPointer = `${at(keyword)}/${escapePointerToken(trigger)}`;
           if (keyword !== 'dependentSchemas' && Array.isArray(dependency)) {
             const required = dependency.filter((name): name is string => typeof name === 'string');
-            if (required.length > 0) analysis.dependentRequired.push({ trigger, required });
+            if (required.length > 0) {
+              analysis.presence.push({
+                names: [trigger, ...required],
+                keyword,
+                pointer: dependencyPointer,
+                holds: (present) => !present(trigger) || required.every(present),
+              });
+            }
             continue;
           }
           if (keyword !== 'dependentRequired' && (dependency === true || (dependency !== null && typeof dependency === 'object' && Object.keys(dependency).every((key) => ANNOTATION_OR_STRUCTURAL.has(key))))) continue;
@@ -536,6 +563,21 @@ class SchemaGrammarBuilder {
         const options = schema[keyword];
         if (options === undefined) continue;
         if (!Array.isArray(options) || options.length === 0) throw invalidSchema(keyword, at(keyword), 'must be a non-empty array');
+        const requiredLists = options.map((option) => requiredOnly(option));
+        if (requiredLists.every((list): list is string[] => list !== null)) {
+          // anyOf/oneOf of bare `required` lists: a condition on which names are present
+          const sets = requiredLists;
+          const satisfiedCount = (present: (name: string) => boolean): number => sets.filter((names) => names.every(present)).length;
+          analysis.presence.push({
+            names: [...new Set(sets.flat())],
+            keyword,
+            pointer: at(keyword),
+            holds: keyword === 'anyOf' ? (present) => satisfiedCount(present) >= 1 : (present) => satisfiedCount(present) === 1,
+          });
+          // `required` holds vacuously for non-objects: every branch matches, so oneOf (≥ 2 branches) fails
+          if (keyword === 'oneOf' && sets.length >= 2) analysis.kinds = new Set([...analysis.kinds].filter((kind) => kind === 'object'));
+          continue;
+        }
         analysis.applicators.push({ type: keyword, node: part, options, pointer: at(keyword) });
       }
       if (schema.not !== undefined) {
@@ -576,16 +618,19 @@ class SchemaGrammarBuilder {
         analysis.excludedValues.push(value);
         return true;
       case 'required':
+        // `required` holds vacuously for non-objects, so its negation rejects every non-object
+        if (Array.isArray(value) && value.length === 0) return false;
+        analysis.kinds = new Set([...analysis.kinds].filter((kind) => kind === 'object'));
         if (Array.isArray(value) && value.length === 1 && typeof value[0] === 'string') {
           analysis.forbidden.add(value[0]);
           return true;
         }
-        if (Array.isArray(value) && value.length === 0) {
-          // every object has all of no properties: objects are excluded
-          analysis.kinds.delete('object');
+        if (Array.isArray(value) && value.every((name) => typeof name === 'string')) {
+          const names = value as string[];
+          analysis.presence.push({ names, keyword: 'not', pointer, holds: (present) => !names.every(present) });
           return true;
         }
-        throw unsupported('not', pointer, 'not {required} with several names');
+        throw invalidSchema('required', `${pointer}/required`, 'must be an array of strings');
       case 'anyOf':
         if (!Array.isArray(value)) throw invalidSchema('anyOf', `${pointer}/anyOf`, 'must be an array');
         return value.every((option, index) => this.applyNot(analysis, option, `${pointer}/anyOf/${index}`));
@@ -885,9 +930,11 @@ class SchemaGrammarBuilder {
     const names: string[] = [];
     for (const part of parts) for (const name of Object.keys(part.properties ?? {})) if (!names.includes(name)) names.push(name);
     for (const name of analysis.required) if (!names.includes(name)) names.push(name);
-    // names that dependentRequired speaks of are written as declared members so that they can be tracked
-    const dependencies = analysis.dependentRequired;
-    for (const dependency of dependencies) for (const name of [dependency.trigger, ...dependency.required]) if (!names.includes(name)) names.push(name);
+    // forbidden names are listed too, so that additional-property keys can never spell them
+    for (const name of analysis.forbidden) if (!names.includes(name)) names.push(name);
+    // names that presence conditions speak of are written as declared members so that they can be tracked
+    const presence = analysis.presence;
+    for (const check of presence) for (const name of check.names) if (!names.includes(name)) names.push(name);
     const patternParts = parts.filter((part) => part.patternProperties && Object.keys(part.patternProperties).length > 0);
     if (patternParts.length > 1) throw unsupported('patternProperties', `${patternParts[1].pointer}/patternProperties`, 'patternProperties in several merged subschemas');
     const patterns = patternParts.length === 0 ? [] : Object.entries(patternParts[0].patternProperties!).map(([source, schema]) => {
@@ -975,30 +1022,29 @@ class SchemaGrammarBuilder {
       extras.length = 0;
       if (nameExpr !== null) extraMember(nameExpr, othersAdditional);
     }
-    return this.objectChain(members, extras, analysis, dependencies);
+    return this.objectChain(members, extras, analysis, presence);
   }
 
   /**
    * The members in schema order as a chain of rules over states (i, c, seen): member i next, c members
    * written so far (exact up to maxProperties, else saturating), and which dependency-tracked names were
-   * written (dependentRequired: at the end every present trigger needs its required names).
+   * written (presence conditions such as dependentRequired are checked at the end).
    */
   private objectChain(
     members: Array<{ name: string; required: boolean; expr: GrammarExpr }>,
     extras: GrammarExpr[],
     analysis: Analysis,
-    dependencies: Array<{ trigger: string; required: string[] }>,
+    presence: PresenceCheck[],
   ): GrammarExpr | null {
     const minimum = analysis.minProperties ?? 0;
     const maximum = analysis.maxProperties === undefined || analysis.maxProperties === Infinity ? null : analysis.maxProperties;
     if (maximum !== null && minimum > maximum) return null;
     const count = members.length;
     const cap = maximum === null ? Math.max(minimum, 1) : maximum;
-    const tracked = [...new Set(dependencies.flatMap((dependency) => [dependency.trigger, ...dependency.required]))];
-    if (tracked.length > 8) throw unsupported('dependentRequired', analysis.propertiesPointer ?? '', 'more than 8 names involved');
+    const tracked = [...new Set(presence.flatMap((check) => check.names))];
+    if (tracked.length > 10) throw unsupported(presence[0].keyword, presence[0].pointer, 'more than 10 property names in presence conditions');
     const bit = (name: string): number => (tracked.indexOf(name) >= 0 ? 1 << tracked.indexOf(name) : 0);
-    const satisfied = (seen: number): boolean =>
-      dependencies.every((dependency) => (seen & bit(dependency.trigger)) === 0 || dependency.required.every((name) => (seen & bit(name)) !== 0));
+    const satisfied = (seen: number): boolean => presence.every((check) => check.holds((name) => (seen & bit(name)) !== 0));
     if ((count + 1) * (cap + 1) * (1 << tracked.length) > this.limits.maxPropertyStates) {
       throw unsupported(maximum !== null ? 'maxProperties' : 'minProperties', analysis.propertiesPointer ?? '', 'too many property states');
     }

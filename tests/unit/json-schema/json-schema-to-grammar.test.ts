@@ -159,6 +159,16 @@ const CASES: Case[] = [
   { name: 'not integer over numbers', schema: { type: 'number', not: { type: 'integer' } }, accept: ['1.5', '-0.25'], reject: ['1', '2.0', '-3', '"x"'] },
   { name: 'not enum over integers', schema: { type: 'integer', minimum: 0, maximum: 10, not: { enum: [0, 5, 10, 99, 'x'] } }, accept: ['1', '4', '6', '9'], reject: ['0', '5', '10', '11', '-1'] },
   { name: 'not const integer, unbounded', schema: { type: 'integer', not: { const: 3 } }, accept: ['-7', '2', '4', '100'], reject: ['3', '3.0'] },
+  { name: 'not required rejects non-objects (required holds vacuously for them)', schema: { not: { required: ['a'] } }, accept: ['{}', '{"b":1}'], reject: ['{"a":1}', '1', '"a"', 'null', '[]'] },
+  { name: 'not required with several names', schema: { type: 'object', not: { required: ['a', 'b'] } }, accept: ['{}', '{"a":1}', '{"b":1}'], reject: ['{"a":1,"b":2}'] },
+  {
+    name: 'oneOf of required lists (exactly one set present)',
+    schema: { type: 'object', properties: { r: {}, l: {}, w: {} }, oneOf: [{ required: ['r'] }, { required: ['l', 'w'] }] },
+    accept: ['{"r":1}', '{"l":1,"w":2}', '{"r":1,"l":2}'],
+    reject: ['{}', '{"l":1}', '{"r":1,"l":2,"w":3}'],
+  },
+  { name: 'oneOf of required lists rejects non-objects', schema: { oneOf: [{ required: ['a'] }, { required: ['b'] }] }, accept: ['{"a":1}'], reject: ['1', '{"a":1,"b":2}'] },
+  { name: 'anyOf of required lists', schema: { anyOf: [{ required: ['a'] }, { required: ['b'] }] }, accept: ['{"a":1}', '{"a":1,"b":2}', '"x"'], reject: ['{}', '{"c":1}'] },
   { name: 'not not', schema: { not: { not: { type: 'integer' } } }, accept: ['1'], reject: ['"a"'] },
   { name: 'annotations and unknown keywords are ignored', schema: { type: 'integer', title: 't', description: 'd', examples: [1], default: 2, 'x-vendor': { type: 'string' } }, accept: ['1'], reject: ['"a"'] },
   {
