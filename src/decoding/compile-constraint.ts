@@ -236,7 +236,9 @@ export function compileConstraint(
     : sourceKey;
   const hit = cache.get(key);
   if (hit) return remember(key, hit, cacheSize);
-  const compiled = compileGrammar(grammar, vocabulary, { limits, lexical, key });
+  // Schema grammars may legitimately have more rules than hand-written ones (the schema compiler bounds them itself).
+  const grammarLimits = spec.type === 'json_schema' && !options.limits?.maxRules ? { ...limits, maxRules: Math.max(limits.maxRules, grammar.rules.size + 16) } : limits;
+  const compiled = compileGrammar(grammar, vocabulary, { limits: grammarLimits, lexical, key });
   checkIncludesPossible(spec, compiled, lexical, limits);
   return remember(key, compiled, cacheSize);
 }

@@ -223,3 +223,23 @@ describe('compileConstraint', () => {
     expect(encoder.encode('x').length).toBe(1);
   });
 });
+
+describe('json_schema through compileConstraint', () => {
+  test('walks produce JSON that has the required property with the right type', () => {
+    const vocabulary = gpt2Vocabulary();
+    const schema = { type: 'object', properties: { count: { type: 'integer' }, label: { type: 'string', maxLength: 8 } }, required: ['count', 'label'], additionalProperties: false };
+    const compiled = compileConstraint({ type: 'json_schema', schema }, undefined, vocabulary);
+    let complete = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const walk = randomWalk(compiled.start({ maxTokens: 80 }), vocabulary, seed * 13, 80);
+      expect(walk.ended).not.toBe('dead-end');
+      if (walk.ended === 'length') continue;
+      complete++;
+      const value = JSON.parse(walk.text) as { count: unknown; label: unknown };
+      expect(Number.isInteger(value.count)).toBe(true);
+      expect(typeof value.label).toBe('string');
+      expect((value.label as string).length).toBeLessThanOrEqual(8);
+    }
+    expect(complete).toBeGreaterThan(3);
+  });
+});
