@@ -54,6 +54,8 @@ describe('console routes', () => {
     expect(deepLink.status).toBe(200);
     expect(await deepLink.text()).toBe(html);
 
+    // Only index.html and assets/ are served: nothing else that lands in dist/console.
+    expect((await fetch(`${gateway.url}/console/src/shared/line-diff.js`)).status).toBe(404);
     const missing = await fetch(`${gateway.url}/console/assets/nothing-here.js`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('not_found');

@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, apiRequest, describeError } from '../shared/api-client';
 import { CodeEditor, type EditorError } from '../shared/code-editor';
-import { lineDiff } from '../shared/line-diff';
+import { foldUnchanged, lineDiff } from '../shared/line-diff';
 import type { PolicyDetail, PolicyListing, PolicyTestReport } from '../shared/types';
 import { useDebouncedEffect } from '../shared/use-debounced';
 
@@ -94,7 +94,7 @@ export function PolicyEditorView(props: { selected?: string; onSelect(name: stri
 
   const loadedSource = detail?.source ?? '';
   const changed = detail !== null && draft !== loadedSource;
-  const diff = showDiff && detail ? lineDiff(loadedSource, draft) : [];
+  const diff = showDiff && detail ? foldUnchanged(lineDiff(loadedSource, draft), 3) : [];
 
   const save = async () => {
     if (!detail) return;
@@ -179,7 +179,7 @@ export function PolicyEditorView(props: { selected?: string; onSelect(name: stri
               {validation.state === 'checking'
                 ? 'Validating…'
                 : validation.state === 'valid'
-                  ? `✓ valid${changed ? ` — would become revision ${shortRevision(validation.revision)}` : ''}`
+                  ? '✓ valid'
                   : validation.state === 'invalid'
                     ? `✗ ${validation.errors.length} error${validation.errors.length === 1 ? '' : 's'}`
                     : validation.state === 'failed'
@@ -207,7 +207,12 @@ export function PolicyEditorView(props: { selected?: string; onSelect(name: stri
             ) : null}
             {showDiff && changed ? (
               <div class="diff" aria-label="Changes against the loaded revision" role="region" tabIndex={0}>
-                {diff.map((line, index) => (
+                {diff.map((line, index) =>
+                  line.type === 'fold' ? (
+                    <div key={index} class="diff-line fold">
+                      <span class="diff-text">⋯ {line.count} unchanged line{line.count === 1 ? '' : 's'}</span>
+                    </div>
+                  ) : (
                   <div key={index} class={`diff-line ${line.type}`}>
                     <span class="diff-number">{line.oldLine ?? ''}</span>
                     <span class="diff-number">{line.newLine ?? ''}</span>
@@ -216,7 +221,8 @@ export function PolicyEditorView(props: { selected?: string; onSelect(name: stri
                     </span>
                     <span class="diff-text">{line.text}</span>
                   </div>
-                ))}
+                  ),
+                )}
               </div>
             ) : null}
             {testError ? (

@@ -53,3 +53,27 @@ export function lineDiff(before: string, after: string): DiffLine[] {
   }
   return result;
 }
+
+export type FoldedDiffLine = DiffLine | { type: 'fold'; count: number };
+
+/** Keeps `context` unchanged lines around each change and folds longer unchanged runs into one entry. */
+export function foldUnchanged(lines: DiffLine[], context: number): FoldedDiffLine[] {
+  const near = new Array<boolean>(lines.length).fill(false);
+  lines.forEach((line, index) => {
+    if (line.type === 'same') return;
+    for (let at = Math.max(0, index - context); at <= Math.min(lines.length - 1, index + context); at++) near[at] = true;
+  });
+  const result: FoldedDiffLine[] = [];
+  for (let index = 0; index < lines.length; ) {
+    if (near[index]) {
+      result.push(lines[index]);
+      index++;
+      continue;
+    }
+    let end = index;
+    while (end < lines.length && !near[end]) end++;
+    result.push({ type: 'fold', count: end - index });
+    index = end;
+  }
+  return result;
+}

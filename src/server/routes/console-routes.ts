@@ -92,12 +92,12 @@ export function createConsoleRouter(options: ConsoleRouterOptions = {}): Router 
     return router;
   }
   const indexFile = path.join(assets, 'index.html');
+  // Only index.html and assets/ are served (a stray file in the folder, e.g. from a tsc run, is not).
   // Hashed file names under assets/ never change content: cache them; index.html is always revalidated.
   router.use(
     '/assets',
     express.static(path.join(assets, 'assets'), { index: false, immutable: true, maxAge: '365d' }),
   );
-  router.use(express.static(assets, { index: false, redirect: false, maxAge: 0 }));
   router.get(/.*/, (request: Request, response: Response, next: NextFunction) => {
     // Only extension-less paths are the app's own routes; a missing file is a 404, not the page.
     if (/\.[A-Za-z0-9]+$/.test(request.path) || !request.accepts('html')) {
