@@ -210,6 +210,9 @@ suite(suiteName, () => {
     expect(report).toMatch(/\d+ passed/);
     expect(await page.locator('#test-report .test-badge.pass').count()).toBeGreaterThan(0);
     await shot('policy-saved-and-tested');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('policy-phone');
+    await page.setViewportSize({ width: 1366, height: 900 });
   });
 
   test('the audit list shows the request just made; a record opens; the chain verifies', async () => {
@@ -226,6 +229,9 @@ suite(suiteName, () => {
     await page.getByLabel('Search the loaded records').fill(auditId.slice(0, 12));
     expect(await page.locator('#audit-table tbody tr').count()).toBe(1);
     await shot('audit-record');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot('audit-phone');
+    await page.setViewportSize({ width: 1366, height: 900 });
 
     // Filters go to the server: only blocked records (the injection attempt above), not our allowed one.
     await page.getByLabel('Search the loaded records').fill('');
