@@ -101,6 +101,17 @@ export class ConstrainedSession implements ConstraintSession {
   mask(into: TokenMask): void {
     into.clear();
     if (this.failedValue || this.done) return;
+    try {
+      this.maskInto(into);
+    } catch (error) {
+      // A limit hit while parsing (e.g. maxItemsPerSet) fails the session for good, then reports why.
+      into.clear();
+      this.failedValue = true;
+      throw error;
+    }
+  }
+
+  private maskInto(into: TokenMask): void {
     const forcedInclude = this.includeToForce();
     if (forcedInclude) {
       into.allow(forcedInclude[0]);
@@ -118,6 +129,15 @@ export class ConstrainedSession implements ConstraintSession {
   }
 
   advance(token: number): boolean {
+    try {
+      return this.advanceToken(token);
+    } catch (error) {
+      this.failedValue = true;
+      throw error;
+    }
+  }
+
+  private advanceToken(token: number): boolean {
     if (this.failedValue) return false;
     if (this.done) return this.fail();
     const { vocabulary, matcher, lexical } = this.parts;
@@ -159,9 +179,14 @@ export class ConstrainedSession implements ConstraintSession {
 
   forced(): number[] {
     if (this.failedValue || this.done) return [];
-    const include = this.includeToForce();
-    if (include) return include.slice();
-    return this.jumpForward();
+    try {
+      const include = this.includeToForce();
+      if (include) return include.slice();
+      return this.jumpForward();
+    } catch (error) {
+      this.failedValue = true;
+      throw error;
+    }
   }
 
   /** The rest of an include being forced, or a newly started one when the budget has run short. */

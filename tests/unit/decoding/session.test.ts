@@ -243,3 +243,23 @@ describe('json_schema through compileConstraint', () => {
     expect(complete).toBeGreaterThan(3);
   });
 });
+
+describe('run-time bounds', () => {
+  test('an exploding ambiguous parse hits maxItemsPerSet: a typed error and a failed session, not a hang', () => {
+    // Every split of the a's is a parse: the item count per set grows with the position.
+    const grammar = 'root ::= x\nx ::= x x | "a" | ""\n';
+    const compiled = compileConstraint({ type: 'grammar', grammar }, undefined, BYTE_VOCABULARY, { limits: { maxItemsPerSet: 40 } });
+    const session = compiled.start();
+    let error: unknown;
+    try {
+      for (let i = 0; i < 200; i++) session.advance(0x61);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe('constraint_invalid');
+    expect((error as GatewayError).details).toMatchObject({ limit: 'maxItemsPerSet' });
+    expect(session.failed).toBe(true);
+    expect(session.advance(0x61)).toBe(false);
+  });
+});
