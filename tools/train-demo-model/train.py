@@ -39,15 +39,21 @@ def parse_args():
     parser.add_argument("--minutes", type=float, default=30.0, help="training wall-clock budget")
     parser.add_argument("--steps", type=int, default=0, help="exact step count (overrides --minutes)")
     parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--vocab", type=int, default=4096)
-    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads; on a busy shared machine 2 spinning OpenMP threads ran 3x slower than 1")
+    parser.add_argument("--vocab", type=int, default=2048)
+    parser.add_argument("--batch", type=int, default=2, help="rows of --seq tokens per step")
+    parser.add_argument("--short-seq", type=int, default=256)
+    parser.add_argument("--long-fraction", type=float, default=0.2)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--kv-heads", type=int, default=2)
     parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--intermediate", type=int, default=768)
+    parser.add_argument("--intermediate", type=int, default=384)
     parser.add_argument("--valid-windows", type=int, default=400, help="at most N validation windows")
     parser.add_argument("--fact-limit", type=int, default=0, help="check only N world-fact questions (0 = all)")
     parser.add_argument("--seq", type=int, default=512)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr", type=float, default=4e-3)
     parser.add_argument("--synthetic-fraction", type=float, default=0.4)
     parser.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "data", "corpus"))
     parser.add_argument("--work", default=os.path.join(HERE, "work"))
@@ -138,7 +144,7 @@ def perplexity(model, stream, seq, limit_windows=400):
     return math.exp(total / count), count
 
 
-def learning_rate(progress, step, peak, warmup=50):
+def learning_rate(progress, step, peak, warmup=30):
     """Linear warm-up over `warmup` steps, then cosine decay to 10% of peak as progress goes 0 → 1."""
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -166,7 +172,14 @@ def train(model, args, general, synthetic, log_every=25):
             break
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(progress, step, args.lr)
-        inputs, targets = make_batch(rng, general, synthetic, args.batch, args.seq, args.synthetic_fraction)
+        # Short windows most of the time (attention cost grows with the square of the length), full
+        # 512-token windows for the last `--long-fraction` so positions up to 512 are trained too;
+        # tokens per step stay the same.
+        if progress >= 1.0 - args.long_fraction:
+            length, rows = args.seq, args.batch
+        else:
+            length, rows = args.short_seq, args.batch * args.seq // args.short_seq
+        inputs, targets = make_batch(rng, general, synthetic, rows, length, args.synthetic_fraction)
         logits, _ = model(inputs)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
@@ -277,8 +290,9 @@ def main():
     encoder = ChatEncoder(processor)
     general, valid, synthetic = tokenize_streams(encoder, processor, train_docs, valid_docs, chats, prose)
     log(f"tokens: general {len(general)}, synthetic {len(synthetic)}, validation {len(valid)}")
-    config = ModelConfig(vocab_size=processor.get_piece_size(), num_hidden_layers=args.layers,
-                         intermediate_size=args.intermediate)
+    config = ModelConfig(vocab_size=processor.get_piece_size(), hidden_size=args.hidden,
+                         num_attention_heads=args.heads, num_key_value_heads=args.kv_heads,
+                         num_hidden_layers=args.layers, intermediate_size=args.intermediate)
     seed_everything(args.seed)
     model = DemoModel(config)
     log(f"parameters: {model.parameter_count()}")
@@ -292,7 +306,8 @@ def main():
     log(f"world-fact accuracy (greedy, trained questions): {accuracy:.3f} of {facts}")
     metrics = {
         "parameters": model.parameter_count(), "steps": steps, "training_minutes": round(minutes, 2),
-        "batch": args.batch, "sequence_length": args.seq, "peak_lr": args.lr, "seed": args.seed,
+        "tokens_per_step": args.batch * args.seq, "sequence_length": args.seq,
+        "short_sequence_length": args.short_seq, "long_fraction": args.long_fraction, "peak_lr": args.lr, "seed": args.seed,
         "threads": args.threads, "tokens_seen": steps * args.batch * args.seq,
         "train_tokens": {"general": int(len(general)), "synthetic": int(len(synthetic))},
         "validation": {"perplexity": round(valid_ppl, 3), "tokens": valid_tokens,
