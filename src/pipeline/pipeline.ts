@@ -414,6 +414,7 @@ export function auditFields(context: RequestContext, result: GenerationResult | 
     finishReasons: result?.choices.map((choice) => choice.finishReason),
     input,
     output: result?.choices.map((choice) => ({ source: `choices/${choice.index}`, text: choice.rawText ?? choice.text })),
+    replay: { api: request.api, constraint: request.constraint, lexical: request.lexical },
   };
 }
 
