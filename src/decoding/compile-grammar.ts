@@ -59,15 +59,40 @@ export function grammarFingerprint(grammar: Grammar): string {
   return JSON.stringify({ start: grammar.start, rules: rules.map(([name, expr]) => [name, exprToJson(expr)]) });
 }
 
+/**
+ * Grammars bound to a vocabulary, shared by every constraint over the same grammar (with or without
+ * lexical phrases, named or inline): their lazily computed token classes are the expensive, warm part.
+ */
+const boundGrammars = new Map<string, CompiledGrammar>();
+const BOUND_GRAMMAR_CACHE_SIZE = 64;
+
+function bindGrammar(grammarKey: string | null, automaton: GrammarAutomaton, trie: TokenTrie, limits: ConstraintLimits): CompiledGrammar {
+  if (grammarKey) {
+    const hit = boundGrammars.get(grammarKey);
+    if (hit) {
+      boundGrammars.delete(grammarKey);
+      boundGrammars.set(grammarKey, hit);
+      return hit;
+    }
+  }
+  const bound = new CompiledGrammar(automaton, trie, limits.maxItemsPerSet);
+  if (grammarKey) {
+    boundGrammars.set(grammarKey, bound);
+    while (boundGrammars.size > BOUND_GRAMMAR_CACHE_SIZE) boundGrammars.delete(boundGrammars.keys().next().value as string);
+  }
+  return bound;
+}
+
 function makeConstraint(
   key: string,
   automaton: GrammarAutomaton | null,
   vocabulary: Vocabulary,
   lexicalSpec: LexicalSpec | undefined,
   limits: ConstraintLimits,
+  grammarKey: string | null = null,
 ): EngineConstraint {
   const trie: TokenTrie = tokenTrieFor(vocabulary);
-  const grammar = automaton ? new CompiledGrammar(automaton, trie, limits.maxItemsPerSet) : null;
+  const grammar = automaton ? bindGrammar(grammarKey, automaton, trie, limits) : null;
   const hasLexical = !!lexicalSpec && ((lexicalSpec.include?.length ?? 0) > 0 || (lexicalSpec.exclude?.length ?? 0) > 0);
   const lexical = hasLexical ? new CompiledLexical(lexicalSpec!, vocabulary, trie, limits) : null;
   const text = textTokens(vocabulary);
@@ -95,19 +120,21 @@ function makeConstraint(
 /** Compiles a Grammar IR (and optional lexical phrases) for one vocabulary. */
 export function compileGrammar(grammar: Grammar, vocabulary: Vocabulary, options: CompileGrammarOptions = {}): EngineConstraint {
   const limits = resolveLimits(options.limits);
-  const deadline = Date.now() + limits.maxCompileMs;
-  const automaton = buildGrammarAutomaton(grammar, { limits, deadline });
+  const fingerprint = grammarFingerprint(grammar);
+  const grammarKey = 'sha256:' + createHash('sha256').update(fingerprint).update('\0').update(JSON.stringify(limits)).digest('hex') + '@' + vocabulary.id;
+  const cached = boundGrammars.get(grammarKey);
+  const automaton = cached ? cached.automaton : buildGrammarAutomaton(grammar, { limits, deadline: Date.now() + limits.maxCompileMs });
   const key =
     options.key ??
     'sha256:' +
       createHash('sha256')
-        .update(grammarFingerprint(grammar))
+        .update(fingerprint)
         .update('\0')
         .update(JSON.stringify(options.lexical ?? null))
         .digest('hex') +
       '@' +
       vocabulary.id;
-  return makeConstraint(key, automaton, vocabulary, options.lexical, limits);
+  return makeConstraint(key, automaton, vocabulary, options.lexical, limits, vocabulary.id ? grammarKey : null);
 }
 
 /** Lexical phrases alone (any text otherwise), or no constraint at all when lexical is empty too. */

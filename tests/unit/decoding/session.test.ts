@@ -263,3 +263,15 @@ describe('run-time bounds', () => {
     expect(session.advance(0x61)).toBe(false);
   });
 });
+
+describe('warm state sharing', () => {
+  test('constraints over the same grammar share one bound grammar (token classes), whatever the lexical phrases', () => {
+    const vocabulary = gpt2Vocabulary();
+    const plain = compileConstraint({ type: 'grammar', name: 'json' }, undefined, vocabulary);
+    const withLexical = compileConstraint({ type: 'grammar', name: 'json' }, { exclude: ['password'] }, vocabulary);
+    expect(withLexical).not.toBe(plain);
+    expect(withLexical.grammar).toBe(plain.grammar);
+    const other = compileConstraint({ type: 'grammar', name: 'json_arr' }, undefined, vocabulary);
+    expect(other.grammar).not.toBe(plain.grammar);
+  });
+});
