@@ -89,8 +89,12 @@ export function createApp(deps: AppDeps): ReinApp {
 
   // Health and readiness are unauthenticated (load balancers call them); metrics need the role when keys exist.
   const health = createHealthRouter({ probes: deps.probes, metrics: deps.metrics, requireRole, draining: () => draining });
+  // Health probes are open, and so are the console's static files (a browser cannot send a key when it
+  // loads a page; the files hold no data, and every API call the console makes needs the key).
+  const isConsoleAsset = (request: Request) =>
+    deps.consoleRouter !== undefined && (request.method === 'GET' || request.method === 'HEAD') && /^\/console(\/|$)/.test(request.path) && !request.path.startsWith('/console/api/');
   app.use((request: Request, response: Response, next: NextFunction) => {
-    if (request.path === '/healthz' || request.path === '/readyz') next();
+    if (request.path === '/healthz' || request.path === '/readyz' || isConsoleAsset(request)) next();
     else authenticate(request, response, next);
   });
   app.use(health);

@@ -188,7 +188,7 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
         audit: () => audit!.health(),
         rate_limit: () => rateLimiter.health(),
       },
-      consoleRouter: consoleFactory?.({ root }),
+      consoleRouter: consoleFactory?.({ root, grammarsDir: resolve(config.constraints.grammars_dir), constraintsDir: resolve(config.constraints.constraints_dir) }),
       extraRouters: (requireRole: RequireRole) => [
         createCheckRouter({ deps: pipelineDeps, registry, policyStore, requireRole }),
         ...(policyRouterFactory ? [policyRouterFactory({ store: policyStore, registry, requireRole })] : []),

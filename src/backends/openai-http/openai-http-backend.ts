@@ -198,7 +198,9 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
       metrics?.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
     }
     for (const [index, choice] of choices.entries()) {
-      if (choice.finishReason === undefined) throw new GatewayError('backend_error', `backend ${config.id} ended the stream before choice ${index} finished`);
+      if (choice.finishReason === undefined && choice.checker?.failedAt === undefined) {
+        throw new GatewayError('backend_error', `backend ${config.id} ended the stream before choice ${index} finished`);
+      }
     }
   }
 
@@ -215,7 +217,8 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
         if (choice.checker && !choice.checker.push(text)) {
           // Never pass on a byte that leaves the constraint; the caller decides between retry and error.
           choice.text += text;
-          return;
+          if (entry.finish_reason) choice.finishReason = mapFinishReason(entry.finish_reason);
+          continue;
         }
         choice.text += text;
         choice.tokens++;

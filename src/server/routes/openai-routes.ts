@@ -79,6 +79,7 @@ function createCompletionHandler(deps: PipelineDeps, api: 'chat' | 'completions'
     const created = Math.floor(Date.now() / 1000);
     const object = api === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     const chunk = (model: string, choices: unknown[], extra: Record<string, unknown> = {}) => ({ id, object, created, model, choices, ...extra });
+    /** Choices that have sent at least one delta (for chat: the role went with it). */
     const rolesSent = new Set<number>();
     let modelName = generation.model ?? '';
     try {
@@ -93,6 +94,7 @@ function createCompletionHandler(deps: PipelineDeps, api: 'chat' | 'completions'
             }
             sse.send(chunk(modelName, [{ index: choice, delta, logprobs: null, finish_reason: null }]));
           } else {
+            rolesSent.add(choice);
             sse.send(chunk(modelName, [{ index: choice, text, logprobs: null, finish_reason: null }]));
           }
         },
