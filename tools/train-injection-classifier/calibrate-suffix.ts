@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createAdversarialSuffixDetector } from '../../src/safety/detectors/adversarial-suffix-detector';
 import { isHeldBack } from '../../src/safety/detectors/dev-split';
-import { defaultClassifierPath } from '../../src/safety/detectors/onnx-text-classifier';
+import { defaultWindowClassifierPath } from '../../src/safety/detectors/onnx-text-classifier';
 import { thresholdForFpr } from '../../src/safety/eval/metrics';
 
 async function main(): Promise<void> {
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   // Score with the raw mean (threshold 0.5 maps the mean to itself).
   model.combined_threshold = 0.5;
   fs.writeFileSync(file, JSON.stringify(model, null, 2) + '\n');
-  const detector = createAdversarialSuffixDetector({ modelsDir, classifierPath: defaultClassifierPath(modelsDir) });
+  const detector = createAdversarialSuffixDetector({ modelsDir, classifierPath: defaultWindowClassifierPath(modelsDir) });
   const load = (name: string) => fs.readFileSync(path.join(data, 'safety-dev', name), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { text: string }).filter((row) => !isHeldBack(row.text));
   const negatives = [...load('benign-instructions.jsonl').slice(0, 4000), ...load('benign-long.jsonl'), ...load('human-jailbreaks.jsonl'), ...load('harmful-behaviors.jsonl'), ...load('indirect-injection-email.jsonl')];
   const positives = load('gcg-suffix-attacks.jsonl');

@@ -3,8 +3,10 @@
 Text -> NFKC, lower case, whitespace runs -> one space, first 16,000 characters. Words: runs of [a-z0-9'].
 Features: "w:"+word, "b:"+word+" "+next, and "c:"+gram for character 3..5-grams of " "+text+" " where every
 non-ASCII character became "#" (so that UTF-16 in JS and code points in Python agree). Each distinct feature
-hashes (FNV-1a 32-bit over its UTF-8 bytes) into DIMENSION buckets; the values are presence (0/1), then L2-normalised,
-so a text's length does not scale its score.
+hashes (FNV-1a 32-bit over its UTF-8 bytes) into DIMENSION buckets; the values are presence counts per bucket, then
+L1-normalised (they sum to 1), so a linear score is the mean weight of the text's features and does not grow with
+its length (L2 normalisation let it grow with the square root of the number of features: long benign documents
+drifted upwards).
 """
 import math
 import re
@@ -51,6 +53,6 @@ def featurize(text):
     for feature in feature_strings(text):
         bucket = fnv1a(feature) % DIMENSION
         buckets[bucket] = buckets.get(bucket, 0) + 1.0
-    norm = math.sqrt(sum(v * v for v in buckets.values())) or 1.0
+    norm = sum(buckets.values()) or 1.0
     indices = sorted(buckets)
     return indices, [buckets[i] / norm for i in indices]

@@ -31,7 +31,7 @@ from split import is_held_back
 DATA = os.environ.get("REIN_SHARED_DATA", os.path.join(os.path.dirname(__file__), "../../../shared/data"))
 OUT = os.path.join(os.path.dirname(__file__), "../../models/guards")
 HEADS = ["jailbreak", "injection", "instruction", "suffix"]
-TARGET_FPR = {"jailbreak": 0.01, "injection": 0.01, "instruction": 0.03, "suffix": 0.005}
+TARGET_FPR = {"jailbreak": 0.01, "injection": 0.01, "instruction": 0.05, "suffix": 0.005}
 torch.manual_seed(0)
 random.seed(0)
 
@@ -73,14 +73,14 @@ def suffix_windows(text, size=10, stride=2):
     return [text[tokens[s][0]:tokens[s + size - 1][1]] for s in starts]
 
 
-def fit(samples, heads_mask, epochs=10):
+def fit(samples, heads_mask, epochs=8):
     """samples: list of (indices, values); heads_mask/labels: arrays [N, K] of 0/1 (mask = this head uses the row)."""
     labels, mask = heads_mask
     k = labels.shape[1]
     bag = torch.nn.EmbeddingBag(features.DIMENSION, k, mode="sum")
     torch.nn.init.zeros_(bag.weight)
     bias = torch.zeros(k, requires_grad=True)
-    optimizer = torch.optim.Adam(list(bag.parameters()) + [bias], lr=0.05)
+    optimizer = torch.optim.Adam(list(bag.parameters()) + [bias], lr=0.2)
     n = len(samples)
     # Class balance per head: positives and negatives weigh the same in total.
     weights = np.zeros_like(labels, dtype=np.float32)
@@ -104,7 +104,7 @@ def fit(samples, heads_mask, epochs=10):
             weight = torch.tensor(weights[batch])
             # Weighted sum over the batch, scaled to estimate the full weighted sum (each head's classes sum to 0.5).
             loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none") * weight).sum() * (n / len(batch))
-            loss = loss + 1e-5 * (bag.weight ** 2).sum()
+            loss = loss + 1e-6 * (bag.weight ** 2).sum()
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -146,9 +146,16 @@ def main():
         rows.append((text, "synthetic", None, 1, 1, None))
     for row in benign[:5000]:
         rows.append((row["text"], "benign", 0, 0, 1, None))
-    for row in long_benign:
+    # Long negatives, weighted up: the positives (jailbreak templates) are long and most negatives short, so without
+    # these the heads learn "long prose" (held back, 70% of long benign prompts then fired).
+    corpus_long = corpus_paragraphs(1200)
+    for row in long_benign * 4:
         rows.append((row["text"], "long", 0, 0, None, None))
-    for row in harmful:
+    for paragraph in corpus_long[600:]:
+        rows.append((paragraph, "corpus", 0, 0, None, None))
+    # Plain harmful requests are not attacks on the gateway; repeated so that the jailbreak head does not learn
+    # "harmful topic" from the behaviours the jailbreak templates are filled with.
+    for row in harmful * 5:
         rows.append((row["text"], "harmful", 0, 0, 1, None))
     for row in clean_emails:
         rows.append((row["text"], "email", 0, 0, None, None))
@@ -162,13 +169,13 @@ def main():
     for window in suffix_negatives[:15000]:
         rows.append((window, "suffix-negative", None, None, None, 0))
     # Document windows as instruction negatives.
-    documents = [document_body(row["text"]) for row in long_benign] + [row["text"] for row in clean_emails] + corpus_paragraphs(600)
+    documents = [document_body(row["text"]) for row in long_benign] + [row["text"] for row in clean_emails] + corpus_long[:600]
     window_rows = []
     for document in documents:
         for window in segments.windows(document):
             window_rows.append(window)
     random.shuffle(window_rows)
-    for window in window_rows[:15000]:
+    for window in window_rows[:12000]:
         rows.append((window, "window", None, None, 0, None))
     print(f"rows: {len(rows)}", file=sys.stderr)
 
@@ -250,7 +257,7 @@ def export(weight, bias, thresholds, report, rows):
         "type": "hashed-ngram",
         "model": "injection-classifier.onnx",
         "version": "1.0.0",
-        "features": {"dimension": features.DIMENSION, "hash": "fnv1a32", "word_bigrams": True, "char_ngrams": [3, 4, 5], "max_chars": features.MAX_CHARS, "normalize": "l2-presence"},
+        "features": {"dimension": features.DIMENSION, "hash": "fnv1a32", "word_bigrams": True, "char_ngrams": [3, 4, 5], "max_chars": features.MAX_CHARS, "normalize": "l1-presence"},
         "inputs": {"indices": "int64 [batch, features]", "values": "float32 [batch, features]"},
         "outputs": {"probabilities": "float32 [batch, heads]"},
         "heads": HEADS,

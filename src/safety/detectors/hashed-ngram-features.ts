@@ -4,7 +4,10 @@
  * Text → NFKC, lower case, whitespace runs → one space, first 16,000 characters. Features: `w:word`,
  * `b:word next`, `c:gram` for character 3..5-grams over " " + text + " " with non-ASCII characters as "#".
  * Each distinct feature hashes (FNV-1a 32-bit over UTF-8; all features are ASCII) into `dimension` buckets;
- * values are presence, L2-normalised, so that the length of a text does not scale its score.
+ * values are presence counts per bucket, L1-normalised: a linear score is then the mean weight of the text's
+ * features and does not grow with its length (with L2 it grew with √(number of features), and long benign
+ * documents drifted towards "attack"). The window classifier (short windows, where length does not vary much) keeps
+ * L2 (`l2-presence` in its sidecar).
  */
 
 export const DEFAULT_FEATURE_DIMENSION = 1 << 17;
@@ -47,7 +50,9 @@ function fnv1aAscii(prefix: string, text: string, start: number, end: number): n
 
 let scratch = new Uint16Array(0);
 
-export function featurize(text: string, dimension = DEFAULT_FEATURE_DIMENSION): SparseFeatures {
+export type FeatureNormalization = 'l1-presence' | 'l2-presence';
+
+export function featurize(text: string, dimension = DEFAULT_FEATURE_DIMENSION, normalization: FeatureNormalization = 'l1-presence'): SparseFeatures {
   const normalized = normalizeForFeatures(text);
   // Distinct features are told apart by their hash (30 bits kept so that the Set holds small integers: a collision
   // among a few thousand features is rare), then counted per bucket exactly as the Python twin does. The bucket
@@ -86,8 +91,13 @@ export function featurize(text: string, dimension = DEFAULT_FEATURE_DIMENSION): 
   }
   const indices = Int32Array.from(touched).sort();
   let norm = 0;
-  for (const index of indices) norm += counts[index] * counts[index];
-  norm = Math.sqrt(norm) || 1;
+  if (normalization === 'l2-presence') {
+    for (const index of indices) norm += counts[index] * counts[index];
+    norm = Math.sqrt(norm) || 1;
+  } else {
+    for (const index of indices) norm += counts[index];
+    norm = norm || 1;
+  }
   const values = new Array<number>(indices.length);
   for (let k = 0; k < indices.length; k++) {
     values[k] = counts[indices[k]] / norm;

@@ -12,7 +12,7 @@ import { createCharNgramScorer } from './char-ngram-scorer';
 import { createJailbreakDetector } from './jailbreak-detector';
 import { defaultModelsDir } from './models-dir';
 import { createObfuscationDetector } from './obfuscation-detector';
-import { defaultClassifierPath } from './onnx-text-classifier';
+import { defaultClassifierPath, defaultWindowClassifierPath } from './onnx-text-classifier';
 import { createPromptInjectionDetector } from './prompt-injection-detector';
 import { createUnicodeDetector } from './unicode-detector';
 
@@ -26,6 +26,8 @@ export interface BuiltinDetectorOptions {
   modelsDir?: string;
   /** Sidecar JSON of another ONNX classifier for jailbreak/prompt_injection (see onnx-text-classifier.ts). */
   classifierPath?: string;
+  /** Sidecar JSON of the window classifier (indirect-injection `instruction` head, adversarial `suffix` head). */
+  windowClassifierPath?: string;
   /** adversarial_suffix LM component calibration for `scorer` (nats/token at 0.5, spread). */
   lmCenter?: number;
   lmScale?: number;
@@ -34,14 +36,15 @@ export interface BuiltinDetectorOptions {
 export function createBuiltinDetectors(options: BuiltinDetectorOptions = {}): Detector[] {
   const modelsDir = options.modelsDir ?? defaultModelsDir();
   const classifierPath = options.classifierPath ?? defaultClassifierPath(modelsDir);
+  const windowClassifierPath = options.windowClassifierPath ?? defaultWindowClassifierPath(modelsDir);
   const backdoorScorer = options.scorer ?? createCharNgramScorer(modelsDir);
   const unicode = createUnicodeDetector();
   const jailbreak = createJailbreakDetector({ classifierPath });
-  const promptInjection = createPromptInjectionDetector({ classifierPath });
+  const promptInjection = createPromptInjectionDetector({ classifierPath, windowClassifierPath });
   const obfuscation = createObfuscationDetector({ scanners: () => [unicode, jailbreak, promptInjection] });
   const adversarialSuffix = createAdversarialSuffixDetector({
     modelsDir,
-    classifierPath: defaultClassifierPath(modelsDir),
+    classifierPath: windowClassifierPath,
     scorer: options.scorer,
     lmCenter: options.lmCenter,
     lmScale: options.lmScale,

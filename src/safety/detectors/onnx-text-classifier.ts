@@ -17,7 +17,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GatewayError } from '../../errors/gateway-error';
 import { parseJson } from '../../util/parse-json';
-import { DEFAULT_FEATURE_DIMENSION, featurize } from './hashed-ngram-features';
+import { DEFAULT_FEATURE_DIMENSION, featurize, type FeatureNormalization } from './hashed-ngram-features';
 
 export interface TextClassifierConfig {
   type: 'hashed-ngram' | 'transformer';
@@ -26,7 +26,7 @@ export interface TextClassifierConfig {
   version?: string;
   heads: string[] | Record<string, number[]>;
   thresholds: Record<string, number>;
-  features?: { dimension?: number };
+  features?: { dimension?: number; normalize?: FeatureNormalization };
   /** transformer only */
   tokenizer?: string;
   max_length?: number;
@@ -85,6 +85,7 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
   if (config.type === 'hashed-ngram') {
     const heads = config.heads as string[];
     const dimension = config.features?.dimension ?? DEFAULT_FEATURE_DIMENSION;
+    const normalization = config.features?.normalize ?? 'l2-presence';
     // jailbreak and prompt_injection classify the same text one after the other: keep the last few results.
     const recent = new Map<string, number[]>();
     const remember = (text: string, row: number[]) => {
@@ -93,7 +94,7 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
     };
     const classifyUncached = async (texts: string[]): Promise<number[][]> => {
         if (texts.length === 0) return [];
-        const featureList = texts.map((item) => featurize(item, dimension));
+        const featureList = texts.map((item) => featurize(item, dimension, normalization));
         const width = Math.max(1, ...featureList.map((features) => features.indices.length));
         const indices = new BigInt64Array(texts.length * width);
         const values = new Float32Array(texts.length * width);
@@ -166,7 +167,12 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
   throw new GatewayError('internal_error', `classifier ${id}: unknown type ${String((config as { type?: unknown }).type)}`);
 }
 
-/** The classifier shipped with Rein. */
+/** The classifier shipped with Rein for whole prompts (jailbreak and direct-injection heads; L1 features). */
 export function defaultClassifierPath(modelsDir: string): string {
   return path.join(modelsDir, 'guards', 'injection-classifier.json');
+}
+
+/** The classifier shipped with Rein for short windows (instruction and suffix heads; L2 features). */
+export function defaultWindowClassifierPath(modelsDir: string): string {
+  return path.join(modelsDir, 'guards', 'window-classifier.json');
 }

@@ -20,6 +20,8 @@ export const DIRECT_HEAD_ALONE_CAP = 0.45;
 
 export interface PromptInjectionDetectorOptions {
   classifierPath?: string;
+  /** Classifier for the document windows (indirect mode); defaults to classifierPath. */
+  windowClassifierPath?: string;
   /** Heads for the two contexts (defaults `injection` and `instruction`). */
   directHead?: string;
   indirectHead?: string;
@@ -45,14 +47,16 @@ export function createPromptInjectionDetector(options: PromptInjectionDetectorOp
       if (options.classifierPath) {
         const classifier = await loadTextClassifier(options.classifierPath);
         if (indirect) {
+          const windowClassifier = options.windowClassifierPath ? await loadTextClassifier(options.windowClassifierPath) : classifier;
           const windows = instructionWindows(text);
-          const rows = await classifier.classify([text, ...windows.map((item) => item.text)]);
-          const directIndex = classifier.heads.indexOf(directHead);
-          const windowIndex = classifier.heads.indexOf(indirectHead);
-          classifierScore = classifier.calibrate(directHead, rows[0][directIndex]);
+          // The window classifier scores the whole document with its direct head and every window with its
+          // instruction head (one batch); documents are what it was calibrated on (3% document-level FPR).
+          const rows = await windowClassifier.classify([text, ...windows.map((item) => item.text)]);
+          const windowIndex = windowClassifier.heads.indexOf(indirectHead);
+          classifierScore = windowClassifier.calibrate(directHead, rows[0][windowClassifier.heads.indexOf(directHead)]);
           for (let k = 0; k < windows.length; k++) {
             if (context.signal.aborted) break;
-            const score = classifier.calibrate(indirectHead, rows[k + 1][windowIndex]);
+            const score = windowClassifier.calibrate(indirectHead, rows[k + 1][windowIndex]);
             if (score > classifierScore) {
               classifierScore = score;
               window = windows[k];
