@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compileConstraint, clearConstraintCache } from '../src/decoding/compile-constraint';
+import { canonicalTokens } from '../src/decoding/engine/compiled-lexical';
 import { tokenTrieFor } from '../src/decoding/engine/token-trie';
 import { TokenMask } from '../src/decoding/token-mask';
 import type { Vocabulary } from '../src/decoding/vocabulary';
@@ -95,7 +96,8 @@ function walk(vocabulary: Vocabulary, grammar: string, texts: string[], times: n
   const mask = new TokenMask(vocabulary.size);
   const errors: string[] = [];
   // Tokenize first, so the tokenizer's garbage is not collected during timed masks.
-  const tokenized = texts.map((text) => vocabulary.encode(text));
+  // canonicalTokens: the tokenizer's encoding, minus a SentencePiece dummy-prefix space (as mid-text generation).
+  const tokenized = texts.map((text) => canonicalTokens(vocabulary, text) ?? vocabulary.encode(text));
   texts.forEach((_text, index) => {
     const tokens = tokenized[index];
     const session = compiled.start({ maxTokens: tokens.length + 1 });

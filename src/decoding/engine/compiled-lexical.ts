@@ -10,7 +10,7 @@ import type { ConstraintLimits } from '../constraint-limits';
 import type { LexicalSpec } from '../constraint';
 import type { Vocabulary } from '../vocabulary';
 import { normalizePhrase, PhraseAutomaton, type NormalizedPhrase } from './phrase-automaton';
-import type { TokenTrie } from './token-trie';
+import { tokenTrieFor, type TokenTrie } from './token-trie';
 
 export interface IncludeEntry {
   readonly phrase: NormalizedPhrase;
@@ -21,7 +21,43 @@ export interface IncludeEntry {
 
 const encoder = new TextEncoder();
 
-/** Tokens whose concatenated bytes are exactly `bytes`, from the tokenizer's canonical encoding; else null. */
+/** Greedy longest-match tokenization through the token trie; null if some byte has no token. */
+export function greedyTokens(vocabulary: Vocabulary, bytes: Uint8Array): number[] | null {
+  const trie = tokenTrieFor(vocabulary);
+  const { edgeStart, edgeByte, edgeChild, tokenStart, tokenIds } = trie;
+  const ids: number[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    let node = 0;
+    let bestToken = -1;
+    let bestLength = 0;
+    for (let i = offset; i < bytes.length; i++) {
+      let next = -1;
+      for (let e = edgeStart[node]; e < edgeStart[node + 1]; e++) {
+        if (edgeByte[e] === bytes[i]) {
+          next = edgeChild[e];
+          break;
+        }
+      }
+      if (next < 0) break;
+      node = next;
+      if (tokenStart[node] < tokenStart[node + 1]) {
+        bestToken = tokenIds[tokenStart[node]];
+        bestLength = i - offset + 1;
+      }
+    }
+    if (bestToken < 0) return null;
+    ids.push(bestToken);
+    offset += bestLength;
+  }
+  return ids;
+}
+
+/**
+ * Tokens whose concatenated bytes are exactly the text: the tokenizer's canonical encoding; when a
+ * SentencePiece-style tokenizer adds its dummy-prefix space, the first token is re-split without it
+ * (what a model generating mid-text would pick). Null when neither reproduces the text.
+ */
 export function canonicalTokens(vocabulary: Vocabulary, text: string): number[] | null {
   let ids: number[];
   try {
@@ -30,14 +66,20 @@ export function canonicalTokens(vocabulary: Vocabulary, text: string): number[] 
     return null;
   }
   const expected = encoder.encode(text);
-  let offset = 0;
+  const produced: number[] = [];
   for (const id of ids) {
     const bytes = vocabulary.tokenBytes(id);
-    if (!bytes || bytes.length === 0 || offset + bytes.length > expected.length) return null;
-    for (let i = 0; i < bytes.length; i++) if (bytes[i] !== expected[offset + i]) return null;
-    offset += bytes.length;
+    if (!bytes) return null;
+    for (let i = 0; i < bytes.length; i++) produced.push(bytes[i]);
   }
-  return offset === expected.length ? ids : null;
+  const same = (shift: number): boolean => produced.length === expected.length + shift && expected.every((byte, i) => produced[i + shift] === byte);
+  if (same(0)) return ids;
+  if (ids.length > 0 && produced[0] === 0x20 && same(1)) {
+    const first = vocabulary.tokenBytes(ids[0])!;
+    const head = greedyTokens(vocabulary, first.subarray(1));
+    if (head) return [...head, ...ids.slice(1)];
+  }
+  return null;
 }
 
 export class CompiledLexical {

@@ -14,7 +14,7 @@
 import type { ConstraintSession } from '../constraint';
 import type { TokenMask } from '../token-mask';
 import type { Vocabulary } from '../vocabulary';
-import type { CompiledLexical } from './compiled-lexical';
+import { canonicalTokens, type CompiledLexical } from './compiled-lexical';
 import type { GrammarMatcher } from './grammar-matcher';
 import { isWordByte } from './phrase-automaton';
 import type { TokenTrie } from './token-trie';
@@ -210,8 +210,7 @@ export class ConstrainedSession implements ConstraintSession {
       if (!tokens) continue;
       // A whole-word phrase after a word character needs a separating space first.
       if (entry.phrase.wholeWord && this.lastByte >= 0 && isWordByte(this.lastByte)) {
-        const spaced = this.parts.vocabulary.encode(' ' + entry.phrase.phrase);
-        tokens = this.verifiedTokens(spaced, ' ' + entry.phrase.phrase);
+        tokens = canonicalTokens(this.parts.vocabulary, ' ' + entry.phrase.phrase);
         if (!tokens) continue;
       }
       if (this.canFollow(tokens)) {
@@ -220,18 +219,6 @@ export class ConstrainedSession implements ConstraintSession {
       }
     }
     return null;
-  }
-
-  private verifiedTokens(ids: number[], text: string): number[] | null {
-    const expected = new TextEncoder().encode(text);
-    let offset = 0;
-    for (const id of ids) {
-      const bytes = this.parts.vocabulary.tokenBytes(id);
-      if (!bytes) return null;
-      for (let i = 0; i < bytes.length; i++) if (expected[offset + i] !== bytes[i]) return null;
-      offset += bytes.length;
-    }
-    return offset === expected.length ? ids : null;
   }
 
   /** Would these tokens be accepted from here (grammar and excludes)? Leaves the state unchanged. */
@@ -311,13 +298,7 @@ export class ConstrainedSession implements ConstraintSession {
     } catch {
       return [];
     }
-    let tokens: number[];
-    try {
-      tokens = vocabulary.encode(text);
-    } catch {
-      return [];
-    }
-    const verified = this.verifiedTokens(tokens, text);
+    const verified = canonicalTokens(vocabulary, text);
     if (!verified) return [];
     // The last token could merge with what the model writes next: hold it back unless the text ends here.
     const result = complete ? verified : verified.slice(0, -1);

@@ -275,3 +275,21 @@ describe('warm state sharing', () => {
     expect(other.grammar).not.toBe(plain.grammar);
   });
 });
+
+describe('SentencePiece-style vocabulary (tiny-llama fixture)', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const { loadVocabularyFromFile } = require('../../../src/decoding/vocabulary-from-tokenizer') as typeof import('../../../src/decoding/vocabulary-from-tokenizer');
+  const file = path.resolve(__dirname, '../../fixtures/models/tiny-llama/tokenizer.json');
+  const maybe = fs.existsSync(file) ? test : test.skip;
+  maybe('jump-forward works despite the dummy-prefix space (first token re-split)', () => {
+    const vocabulary = loadVocabularyFromFile(file);
+    const session = compileConstraint({ type: 'choice', choices: ['hello world'] }, undefined, vocabulary).start();
+    const forced = session.forced();
+    expect(forced.length).toBeGreaterThan(0);
+    const text = new TextDecoder().decode(Uint8Array.from(forced.flatMap((id) => [...vocabulary.tokenBytes(id)!])));
+    expect(text).toBe('hello world');
+    for (const token of forced) expect(session.advance(token)).toBe(true);
+    expect(session.finished).toBe(true);
+  });
+});
