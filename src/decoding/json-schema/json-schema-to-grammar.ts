@@ -1061,13 +1061,15 @@ class SchemaGrammarBuilder {
         const high = maximum === null ? null : maximum - c;
         if (!satisfied(seen)) expr = null;
         else if (extra === null || high === 0) expr = low === 0 ? EMPTY : null;
-        else {
+        else if (low > 0) {
+          // Extra keys cannot be told apart from a repeated key, and a repeated key counts once once
+          // parsed: counting them towards minProperties would be unsound.
+          throw unsupported('minProperties', analysis.propertiesPointer ?? '', 'reaching minProperties needs additional properties (a repeated key would count once)');
+        } else {
           if (high !== null && high > this.limits.maxRepeat) throw unsupported('maxProperties', analysis.propertiesPointer ?? '', 'above the repetition limit');
           if (low > this.limits.maxRepeat) throw unsupported('minProperties', analysis.propertiesPointer ?? '', 'above the repetition limit');
           const more = (min: number, max: number | null): GrammarExpr => (max === 0 ? EMPTY : { type: 'repeat', item: seq([comma, extra])!, min, max });
-          if (c > 0) expr = more(low, high);
-          else if (low === 0) expr = alt([EMPTY, seq([extra, more(0, high === null ? null : high - 1)])]);
-          else expr = seq([extra, more(low - 1, high === null ? null : high - 1)]);
+          expr = c > 0 ? more(0, high) : alt([EMPTY, seq([extra, more(0, high === null ? null : high - 1)])]);
         }
       } else {
         const member = members[i];
@@ -1090,8 +1092,6 @@ class SchemaGrammarBuilder {
       memo.set(key, expr);
       return expr;
     };
-    // build bottom-up so the recursion depth stays small
-    for (let i = count; i >= 0; i--) for (let c = 0; c <= cap; c++) if (tracked.length === 0) state(i, c, 0);
     return this.bracket('{', state(0, 0, 0), '}');
   }
 

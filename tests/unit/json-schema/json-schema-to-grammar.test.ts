@@ -199,6 +199,7 @@ describe('jsonSchemaToGrammar', () => {
     ['oneOf that is not provably exclusive', { oneOf: [{ type: 'integer' }, { minimum: 3 }] }, 'oneOf', '/oneOf'],
     ['uniqueItems', { type: 'array', items: { type: 'string' }, uniqueItems: true }, 'uniqueItems', '/uniqueItems'],
     ['contains', { properties: { list: { contains: { const: 1 } } } }, 'contains', '/properties/list/contains'],
+    ['minProperties reached only through additional keys (a repeated key counts once)', { type: 'object', minProperties: 1 }, 'minProperties', ''],
     ['if/then', { if: { type: 'string' }, then: { maxLength: 2 } }, 'if', '/if'],
     ['remote $ref', { $ref: 'http://example.com/other.json' }, '$ref', '/$ref'],
     ['schema dependencies', { dependentSchemas: { a: { required: ['b'] } } }, 'dependentSchemas', '/dependentSchemas/a'],
