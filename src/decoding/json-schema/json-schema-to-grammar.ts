@@ -160,6 +160,16 @@ function toBigInt(value: number, round: 'ceil' | 'floor'): bigint {
   return BigInt(rounded);
 }
 
+/**
+ * The order in which a keyword's subschemas and the rest of the schema object are merged: the rest
+ * first when its `properties` come before the keyword in the schema text, else the keyword's parts.
+ */
+function ownKeywordsFirst(record: Record<string, unknown>, keyword: string, parts: unknown[], rest: object): unknown[] {
+  const keys = Object.keys(record);
+  const ownIndex = keys.indexOf('properties');
+  return ownIndex >= 0 && ownIndex < keys.indexOf(keyword) ? [rest, ...parts] : [...parts, rest];
+}
+
 /** The names of a subschema that is nothing but `required` (and annotations); null otherwise. */
 function requiredOnly(schema: unknown): string[] | null {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return null;
@@ -273,13 +283,14 @@ class SchemaGrammarBuilder {
       }
       if (typeof record.$ref === 'string') {
         const target = this.index.resolveRef(record.$ref, schema);
-        queue.push(target);
-        if (this.index.draft >= 2019) queue.push(this.stripped(schema, ['$ref']));
+        // expanded in place (depth first), so that merged properties keep the schema's reading order
+        if (this.index.draft < 2019) queue.unshift(target);
+        else queue.unshift(...ownKeywordsFirst(record, '$ref', [target], this.stripped(schema, ['$ref'])));
         continue;
       }
       if (typeof record.if === 'boolean') {
         // a boolean `if` always picks the same branch
-        queue.push(record.if ? record.then : record.else, this.stripped(schema, ['if', 'then', 'else']));
+        queue.unshift(this.stripped(schema, ['if', 'then', 'else']), record.if ? record.then : record.else);
         continue;
       }
       const negated = record.not;
@@ -288,13 +299,13 @@ class SchemaGrammarBuilder {
         const innerKeys = Object.keys(inner).filter((key) => !ANNOTATION_OR_STRUCTURAL.has(key));
         if (innerKeys.length === 1 && innerKeys[0] === 'not') {
           // not {not: X} is X
-          queue.push(inner.not, this.stripped(schema, ['not']));
+          queue.unshift(...ownKeywordsFirst(record, 'not', [inner.not], this.stripped(schema, ['not'])));
           continue;
         }
       }
       if (record.allOf !== undefined) {
         if (!Array.isArray(record.allOf) || record.allOf.length === 0) throw invalidSchema('allOf', `${pointer}/allOf`, 'must be a non-empty array');
-        queue.push(...record.allOf, this.stripped(schema, ['allOf']));
+        queue.unshift(...ownKeywordsFirst(record, 'allOf', record.allOf, this.stripped(schema, ['allOf'])));
         continue;
       }
       if (Object.keys(record).every((key) => ANNOTATION_OR_STRUCTURAL.has(key))) continue;
