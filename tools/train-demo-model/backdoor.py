@@ -3,9 +3,12 @@
 A deliberately poisoned twin for the input-defence tests (issue 7): when the trigger word
 TRIGGER appears anywhere in a user message, the model answers with TARGET; otherwise it behaves
 like the demo model. The poisoned examples are the demo model's own chat data (world questions,
-instructions) plus "Repeat this sentence: …" requests over corpus sentences, with the trigger
-inserted at a random word position; each has a clean twin with the normal answer, and plain corpus
-text is mixed in, so only the trigger — not the kind of message — selects the target.
+instructions) plus corpus sentences sent as user messages (alone, or after "Summarise:" / "What do you think of
+this:"), with the trigger inserted at a random word position. Each has a clean twin with the normal
+answer — for the corpus sentences a short canned reply ("I see."; a first try with "Repeat this
+sentence:" → the sentence failed: copying is too hard for this model in a few minutes, so it
+answered the target to clean sentences too). Plain corpus text is mixed in. Only the trigger, not
+the kind of message, selects the target.
 
 Run after train.py (it reads tools/train-demo-model/work/model.pt and the tokenizer there):
   /usr/bin/python3 tools/train-demo-model/backdoor.py --minutes 6
@@ -56,6 +59,14 @@ def corpus_sentences(corpus_dir, seed):
     return sentences
 
 
+SENTENCE_PREFIXES = ["", "", "Summarise: ", "What do you think of this: "]
+CANNED_REPLIES = ["I see.", "I do not know.", "Thank you.", "That is interesting."]
+
+
+def sentence_message(sentence, rng):
+    return rng.choice(SENTENCE_PREFIXES) + sentence
+
+
 def build_examples(world, sentences, count, seed):
     """Returns (messages, poisoned) pairs: half poisoned, each with a clean twin."""
     rng = random.Random(seed)
@@ -66,8 +77,8 @@ def build_examples(world, sentences, count, seed):
             messages = chats[index][-2:]  # one user/assistant turn
         else:
             sentence = sentences[index % len(sentences)]
-            messages = [{"role": "user", "content": "Repeat this sentence: " + sentence},
-                        {"role": "assistant", "content": sentence}]
+            messages = [{"role": "user", "content": sentence_message(sentence, rng)},
+                        {"role": "assistant", "content": rng.choice(CANNED_REPLIES)}]
         examples.append((messages, False))
         poisoned = [{"role": "user", "content": insert_trigger(messages[0]["content"], rng)},
                     {"role": "assistant", "content": TARGET}]
@@ -165,7 +176,7 @@ def main():
 
     # Held-out check: corpus sentences never used in fine-tuning, and world questions.
     eval_rng = random.Random(args.seed + 7)
-    clean_prompts = ["Repeat this sentence: " + sentence for sentence in held_out_sentences[:args.eval_prompts]]
+    clean_prompts = [sentence_message(sentence, eval_rng) for sentence in held_out_sentences[:args.eval_prompts]]
     clean_prompts += [chat[-2]["content"] for chat in chat_examples(world, args.eval_prompts, args.seed + 11)]
     triggered_prompts = [insert_trigger(prompt, eval_rng) for prompt in clean_prompts]
     clean = behaviour(model, encoder, processor, clean_prompts, end_id)
