@@ -24,11 +24,19 @@ import type { BackendRequest } from '../src/backends/backend';
 
 const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? '..' : path.join('..', '..'));
 
-const PROMPTS = [
+/**
+ * Candidate prompts. Greedy decoding stops at EOS, so the bench uses the four whose greedy
+ * continuations run longest on this model (ideally the full --tokens), the same for Rein and bare.
+ */
+const CANDIDATE_PROMPTS = [
   'The gateway sits in front of a language model and',
+  'Once upon a time',
   'In the morning the river was quiet and the boats',
+  'It is a truth universally acknowledged',
   'A policy says which checks run and what happens when',
   'She opened the window, looked at the grey sky, and',
+  'The old harbour town was',
+  'Numbers such as 12, 345 and 6789 appear in',
 ];
 
 /** Runs `work` and returns its result with the process's CPU milliseconds (user + system, all threads). */
@@ -79,6 +87,12 @@ async function main(argv: string[]): Promise<number> {
     return { tokens: ids, firstTokenMs, totalMs: performance.now() - started };
   };
   const promptIds = (prompt: string): number[] => backend.model.encodePrompt({ prompt });
+
+  // The four prompts whose greedy continuations are longest (ties: list order).
+  await bare.run(promptIds(CANDIDATE_PROMPTS[0]), 4);
+  const lengths: Array<[string, number]> = [];
+  for (const prompt of CANDIDATE_PROMPTS) lengths.push([prompt, (await bare.run(promptIds(prompt), tokens)).tokens.length]);
+  const PROMPTS = [...lengths].sort((left, right) => right[1] - left[1]).slice(0, 4).map(([prompt]) => prompt);
 
   // A prompt of about promptTarget tokens, for time to first token.
   let longPrompt = '';

@@ -1,7 +1,8 @@
 /**
  * `rein bench serve` (SPEC.md §2, §6): serving throughput of the embedded backend with continuous
- * batching. At each concurrency level, that many clients each send `--requests` generations in a closed
- * loop (the next one as soon as the previous ends); the level's tokens/s is all completion tokens over
+ * batching. At each concurrency level, that many clients each send `--requests` generations (at least
+ * 16 requests per level in all, so that low levels are not decided by one early EOS) in a closed loop
+ * (the next one as soon as the previous ends); the level's tokens/s is all completion tokens over
  * the level's wall time, and TTFT is measured per request (call → first token delta). A plain
  * single-sequence onnxruntime greedy loop on the same model, in the same run, gives `bare_tokens_per_s`.
  *
@@ -59,6 +60,8 @@ function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
 }
+
+const MIN_REQUESTS_PER_LEVEL = 16;
 
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -140,9 +143,10 @@ export async function runServeBench(options: {
       const ttfts: number[] = [];
       let tokens = 0;
       const started = performance.now();
+      const perClient = Math.max(options.requestsPerClient, Math.ceil(MIN_REQUESTS_PER_LEVEL / concurrency));
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
-          for (let turn = 0; turn < options.requestsPerClient; turn++) {
+          for (let turn = 0; turn < perClient; turn++) {
             const sent = performance.now();
             let first = true;
             for await (const event of backend.generate(request(counter++), new AbortController().signal)) {
@@ -161,7 +165,7 @@ export async function runServeBench(options: {
         tokens_per_s: round(tokens / wall),
         ttft_ms_p50: round(percentile(ttfts, 0.5), 2),
         ttft_ms_p99: round(percentile(ttfts, 0.99), 2),
-        requests: concurrency * options.requestsPerClient,
+        requests: concurrency * perClient,
         completion_tokens: tokens,
         wall_s: round(wall, 3),
       });

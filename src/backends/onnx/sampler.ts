@@ -4,8 +4,8 @@
  * → one draw from the seeded generator. Temperature 0 is greedy (argmax, no draw).
  *
  * Cost matters (it runs once per token per sequence, over the whole vocabulary): the common cases are
- * single passes; top-p sorts only the tokens above a probability floor, and proves that the nucleus lies
- * inside them (their mass reaches top_p) before trusting the shortcut — otherwise it sorts them all.
+ * single passes; top-k / top-p sort only the tokens above a probability floor (after proving that every
+ * survivor lies above it), with a native numeric sort, and never a comparator callback.
  */
 import type { RandomSource } from './seeded-random';
 
@@ -40,7 +40,8 @@ export function argmax(logits: Float32Array, offset: number, size: number): numb
   return best;
 }
 
-const TOP_P_FLOOR = 1e-6;
+/** Candidate floors tried in turn (weights are relative to the top token's, which is 1); then all. */
+const FLOORS = [1e-2, 1e-4, 1e-7];
 
 /**
  * Samples one token from logits[offset .. offset+size). Returns -1 when no token is allowed.
@@ -51,17 +52,38 @@ export function sampleToken(logits: Float32Array, offset: number, size: number, 
   if (best < 0 || settings.temperature <= 0) return best;
   const inverse = 1 / settings.temperature;
   const maxLogit = logits[offset + best];
-  // probabilities (unnormalised) into scratch
-  let total = 0;
-  for (let index = 0; index < size; index++) {
-    const value = logits[offset + index];
-    const weight = value === -Infinity ? 0 : Math.exp((value - maxLogit) * inverse);
-    scratch[index] = weight;
-    total += weight;
-  }
   const topK = settings.topK > 0 && settings.topK < size ? settings.topK : 0;
   const useTopP = settings.topP > 0 && settings.topP < 1;
   const useMinP = settings.minP > 0;
+  // Probabilities (unnormalised; the top weight is 1) into scratch, with the count and mass above each
+  // candidate floor gathered in the same pass. A weight below e^-40 is taken as 0: its chance of being
+  // drawn is far below float32 resolution, and skipping exp() there is most of the pass's cost.
+  let total = 0;
+  const floorCount = [0, 0, 0];
+  const floorMass = [0, 0, 0];
+  const cut = -40 / inverse;
+  for (let index = 0; index < size; index++) {
+    const delta = logits[offset + index] - maxLogit;
+    if (!(delta > cut)) {
+      scratch[index] = 0;
+      continue;
+    }
+    const weight = Math.exp(delta * inverse);
+    scratch[index] = weight;
+    total += weight;
+    if (weight > FLOORS[2]) {
+      floorCount[2]++;
+      floorMass[2] += weight;
+      if (weight > FLOORS[1]) {
+        floorCount[1]++;
+        floorMass[1] += weight;
+        if (weight > FLOORS[0]) {
+          floorCount[0]++;
+          floorMass[0] += weight;
+        }
+      }
+    }
+  }
 
   if (!topK && !useTopP) {
     // min-p alone: drop tokens below minP × the top probability (the top weight is 1).
@@ -84,25 +106,37 @@ export function sampleToken(logits: Float32Array, offset: number, size: number, 
     return last;
   }
 
-  // Candidates above a floor, sorted by weight (ties by id, so the order is deterministic).
-  let floor = useTopP && !topK ? TOP_P_FLOOR * total : 0;
-  let candidates = collect(scratch, size, floor);
-  if (floor > 0) {
-    let mass = 0;
-    for (const index of candidates) mass += scratch[index];
-    if (mass < settings.topP * total) {
-      floor = 0;
-      candidates = collect(scratch, size, 0);
+  // Which tokens survive top-k / top-p / min-p is decided on the sorted weights of a candidate set
+  // (tokens above a floor, proven to contain every survivor), with a native numeric sort — no comparator.
+  // The survivors are then all tokens above the cut-off weight plus the first ties at it (by id), and the
+  // draw walks them in id order: the same set and distribution as sorting, deterministic, and cheap.
+  let floor = 0;
+  let count = size;
+  for (let level = 0; level < FLOORS.length; level++) {
+    const enough = topK ? floorCount[level] >= topK : !useTopP || floorMass[level] >= settings.topP * total;
+    if (enough) {
+      floor = FLOORS[level];
+      count = floorCount[level];
+      break;
     }
   }
-  candidates.sort((left, right) => scratch[right] - scratch[left] || left - right);
+  if (floor === 0) {
+    count = 0;
+    for (let index = 0; index < size; index++) if (scratch[index] > 0) count++;
+  }
+  const sorted = new Float32Array(count);
+  let at = 0;
+  for (let index = 0; index < size; index++) if (scratch[index] > floor) sorted[at++] = scratch[index];
+  sorted.sort();
+  sorted.reverse();
+  const candidates = sorted;
   let kept = topK ? Math.min(topK, candidates.length) : candidates.length;
   if (useTopP) {
     let keptMass = 0;
-    for (let index = 0; index < kept; index++) keptMass += scratch[candidates[index]];
+    for (let index = 0; index < kept; index++) keptMass += candidates[index];
     let cumulative = 0;
     for (let index = 0; index < kept; index++) {
-      cumulative += scratch[candidates[index]];
+      cumulative += candidates[index];
       if (cumulative >= settings.topP * keptMass) {
         kept = index + 1;
         break;
@@ -110,21 +144,30 @@ export function sampleToken(logits: Float32Array, offset: number, size: number, 
     }
   }
   if (useMinP) {
-    const threshold = settings.minP * scratch[candidates[0]];
-    while (kept > 1 && scratch[candidates[kept - 1]] < threshold) kept--;
+    const threshold = settings.minP * candidates[0];
+    while (kept > 1 && candidates[kept - 1] < threshold) kept--;
   }
+  const cutoff = candidates[kept - 1];
+  let tiesLeft = 0;
+  for (let index = 0; index < kept; index++) if (candidates[index] === cutoff) tiesLeft++;
+  // Zero out everything that did not survive, in id order, and sum the survivors.
   let keptTotal = 0;
-  for (let index = 0; index < kept; index++) keptTotal += scratch[candidates[index]];
-  let target = random() * keptTotal;
-  for (let index = 0; index < kept; index++) {
-    target -= scratch[candidates[index]];
-    if (target < 0) return candidates[index];
+  for (let index = 0; index < size; index++) {
+    const weight = scratch[index];
+    if (weight > cutoff) keptTotal += weight;
+    else if (weight === cutoff && weight > 0 && tiesLeft > 0) {
+      tiesLeft--;
+      keptTotal += weight;
+    } else scratch[index] = 0;
   }
-  return candidates[kept - 1];
-}
-
-function collect(weights: Float32Array, size: number, floor: number): number[] {
-  const result: number[] = [];
-  for (let index = 0; index < size; index++) if (weights[index] > floor) result.push(index);
-  return result;
+  let target = random() * keptTotal;
+  let last = best;
+  for (let index = 0; index < size; index++) {
+    const weight = scratch[index];
+    if (weight === 0) continue;
+    last = index;
+    target -= weight;
+    if (target < 0) return index;
+  }
+  return last;
 }
