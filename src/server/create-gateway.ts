@@ -15,8 +15,7 @@ import type { AuditStore } from '../audit/audit-store';
 import { buildAuditEvent } from '../audit/audit-event';
 import type { Backend } from '../backends/backend';
 import { createBackendRouter } from '../backends/backend-router';
-import { createOnnxBackend, type OnnxBackend } from '../backends/onnx/onnx-backend';
-import { createOnnxScorer } from '../backends/onnx/onnx-scorer';
+import { createOnnxBackend } from '../backends/onnx/onnx-backend';
 import { createOpenAiHttpBackend, type OpenAiHttpBackend } from '../backends/openai-http/openai-http-backend';
 import type { ReinConfig } from '../config/config';
 import type { Logger } from '../logging/logger';
@@ -71,7 +70,6 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
   try {
     // Backends: embedded models first (the first model is the default), then remote servers.
     const backends: Backend[] = [];
-    let guardModel: OnnxBackend | undefined;
     for (const model of config.models) {
       const backend = await createOnnxBackend({
         modelDir: resolve(model.path),
@@ -83,7 +81,6 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
       });
       closers.push(() => backend.close());
       backends.push(backend);
-      guardModel ??= backend;
       logger.info('model loaded', { model: model.id, path: model.path, execution_provider: model.execution_provider });
     }
     const constraints = createConstraintCompiler({ grammarsDir: resolve(config.constraints.grammars_dir), constraintsDir: resolve(config.constraints.constraints_dir) });
@@ -105,10 +102,12 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
     }
     const backendRouter = createBackendRouter(backends);
 
-    // Policies and their checks. The perplexity-based detectors use the first embedded model as their guard LM.
+    // Policies and their checks. The perplexity-based detectors use their shipped character language
+    // model, whose scores are calibrated; an ONNX guard LM (createOnnxScorer) plugs in through
+    // detectorOptions.scorer once its calibration has been fitted (see models/guards/README.md).
     const registry = loadBuiltinChecks({
       redactionKey: config.audit.hmac_key,
-      detectorOptions: guardModel ? { scorer: createOnnxScorer(guardModel.model) } : {},
+      detectorOptions: {},
       log: (message) => logger.warn(message),
     });
     const policyStore = createPolicyStore({
