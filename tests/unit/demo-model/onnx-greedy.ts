@@ -3,15 +3,14 @@
  * whole prompt first (empty past), then one token per step, feeding `present.*` back as the past.
  * Returns the chosen tokens and the two largest logits at each step.
  */
-import type * as ort from 'onnxruntime-node';
-import type { OnnxModel } from '../../../src/backends/onnx/onnx-model';
+import type { ForwardInput, OnnxModel } from '../../../src/backends/onnx/onnx-model';
 
 function int64(values: number[]): BigInt64Array {
   return BigInt64Array.from(values.map((value) => BigInt(value)));
 }
 
 export async function onnxGreedy(model: OnnxModel, prompt: number[], count: number, stopIds: readonly number[] = []) {
-  let past: ort.Tensor[] | null = null;
+  let past: ForwardInput['past'] = null;
   let input = prompt;
   let pastLength = 0;
   const tokens: number[] = [];
