@@ -44,6 +44,7 @@ export const CONFIG_SCHEMA = {
           execution_provider: { enum: ['cpu', 'cuda'], default: 'cpu' },
           max_batch_size: { type: 'integer', minimum: 1, maximum: 256, default: 8 },
           threads: { type: 'integer', minimum: 1, maximum: 256 },
+          executor: { enum: ['worker', 'inline'], default: 'worker' },
         },
       },
     },

@@ -20,6 +20,8 @@ export interface ModelConfig {
   execution_provider: 'cpu' | 'cuda';
   max_batch_size: number;
   threads?: number;
+  /** `worker`: forward passes on a worker thread (the event loop stays free); `inline`: on the main thread (less overhead per step). */
+  executor: 'worker' | 'inline';
 }
 export interface RemoteBackendConfig {
   id: string;

@@ -451,7 +451,8 @@ export async function runGeneration(deps: PipelineDeps, context: RequestContext,
     }
     result = resultOf(context);
   } catch (error) {
-    const gatewayError = toGatewayError(error);
+    // A client that went away aborts the backend (an AbortError): record it as such, not as a server fault.
+    const gatewayError = context.signal.aborted && !(error instanceof GatewayError) ? new GatewayError('invalid_request', 'the client closed the connection before the response was complete', { cause: error }) : toGatewayError(error);
     if (gatewayError.code === 'internal_error') deps.logger.error('generation failed', { request_id: context.requestId, error });
     for (const finding of context.findings) deps.metrics.findings.inc({ check: finding.check, verdict: finding.verdict });
     deps.metrics.decisions.inc({ decision: gatewayError.code === 'content_filter' ? 'block' : 'error' });

@@ -76,6 +76,7 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
         modelId: model.id,
         executionProvider: model.execution_provider,
         maxBatchSize: model.max_batch_size,
+        executor: model.executor,
         maxSamples: Math.max(config.limits.max_n, 32),
         ...(model.threads !== undefined ? { intraOpNumThreads: model.threads } : {}),
       });

@@ -17,7 +17,7 @@ describe('configuration', () => {
   test('defaults: loopback 8080, the demo model, SQLite audit, default policy', () => {
     const config = loadConfig({ env: {} });
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080, allow_unauthenticated: false });
-    expect(config.models).toEqual([{ id: 'rein-demo', path: 'models/rein-demo', execution_provider: 'cpu', max_batch_size: 8 }]);
+    expect(config.models).toEqual([{ id: 'rein-demo', path: 'models/rein-demo', execution_provider: 'cpu', max_batch_size: 8, executor: 'worker' }]);
     expect(config.audit).toMatchObject({ store: 'sqlite:./data/audit.sqlite', mode: 'sync', fail_mode: 'closed' });
     expect(config.policies.default).toBe('default');
     expect(Object.isFrozen(config.server)).toBe(true);
