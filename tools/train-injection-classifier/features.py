@@ -7,6 +7,13 @@ hashes (FNV-1a 32-bit over its UTF-8 bytes) into DIMENSION buckets; the values a
 L1-normalised (they sum to 1), so a linear score is the mean weight of the text's features and does not grow with
 its length (L2 normalisation let it grow with the square root of the number of features: long benign documents
 drifted upwards).
+
+Optional prior pseudo-feature ("p:prior", count PRIOR_MASS instead of 1, added before normalising): its share of the
+mass is PRIOR_MASS / (N + PRIOR_MASS) for a text with N feature counts, so its learnt weight acts as a prior that a
+short text (little evidence) falls back to and a long one washes out. Without it, L1 normalisation removed all length
+information and a short text with unfamiliar words (a question about an unusual name) fell back to the head's bias,
+which sat above the jailbreak threshold. The injection classifier uses it (sidecar features.prior_mass); the window
+classifier does not.
 """
 import math
 import re
@@ -14,6 +21,8 @@ import unicodedata
 
 DIMENSION = 1 << 17
 MAX_CHARS = 16000
+PRIOR_MASS = 16
+PRIOR_FEATURE = "p:prior"
 WORD = re.compile(r"[a-z0-9']+")
 SPACE = re.compile(r"\s+")
 
@@ -47,12 +56,15 @@ def feature_strings(text):
     return features
 
 
-def featurize(text):
-    """Sorted bucket indices and their L2-normalised values."""
+def featurize(text, prior_mass=0):
+    """Sorted bucket indices and their L1-normalised values (with the prior pseudo-feature when prior_mass > 0)."""
     buckets = {}
     for feature in feature_strings(text):
         bucket = fnv1a(feature) % DIMENSION
         buckets[bucket] = buckets.get(bucket, 0) + 1.0
+    if prior_mass > 0:
+        bucket = fnv1a(PRIOR_FEATURE) % DIMENSION
+        buckets[bucket] = buckets.get(bucket, 0) + float(prior_mass)
     norm = sum(buckets.values()) or 1.0
     indices = sorted(buckets)
     return indices, [buckets[i] / norm for i in indices]

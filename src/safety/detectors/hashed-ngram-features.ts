@@ -8,10 +8,18 @@
  * features and does not grow with its length (with L2 it grew with √(number of features), and long benign
  * documents drifted towards "attack"). The window classifier (short windows, where length does not vary much) keeps
  * L2 (`l2-presence` in its sidecar).
+ * Optional prior pseudo-feature (`p:prior`, counted `priorMass` times instead of once, before normalising; sidecar
+ * `features.prior_mass`): its share of the mass is priorMass / (N + priorMass) for a text with N feature counts, so its
+ * learnt weight is a prior that short texts (little evidence) fall back to and long ones wash out. Without it L1
+ * normalisation hid all length information, and a short question about an unusual name ("Who is Joram Valcourt?"),
+ * whose words the classifier had never seen, fell back to the jailbreak head's bias — above its threshold.
  */
 
 export const DEFAULT_FEATURE_DIMENSION = 1 << 17;
 export const MAX_FEATURE_CHARS = 16000;
+/** Largest prior pseudo-count accepted (bucket counts are 16-bit). */
+export const MAX_PRIOR_MASS = 1024;
+const PRIOR_FEATURE = 'p:prior';
 
 export interface SparseFeatures {
   /** Bucket indices, ascending. */
@@ -52,7 +60,13 @@ let scratch = new Uint16Array(0);
 
 export type FeatureNormalization = 'l1-presence' | 'l2-presence';
 
-export function featurize(text: string, dimension = DEFAULT_FEATURE_DIMENSION, normalization: FeatureNormalization = 'l1-presence'): SparseFeatures {
+export function featurize(
+  text: string,
+  dimension = DEFAULT_FEATURE_DIMENSION,
+  normalization: FeatureNormalization = 'l1-presence',
+  priorMass = 0,
+): SparseFeatures {
+  const prior = Math.max(0, Math.min(MAX_PRIOR_MASS, Math.floor(priorMass)));
   const normalized = normalizeForFeatures(text);
   // Distinct features are told apart by their hash (30 bits kept so that the Set holds small integers: a collision
   // among a few thousand features is rare), then counted per bucket exactly as the Python twin does. The bucket
@@ -88,6 +102,11 @@ export function featurize(text: string, dimension = DEFAULT_FEATURE_DIMENSION, n
       hash = Math.imul(hash, 0x01000193) >>> 0;
       if (index - start >= 2) add(hash);
     }
+  }
+  if (prior > 0) {
+    const bucket = fnv1a(PRIOR_FEATURE) % dimension;
+    if (counts[bucket] === 0) touched.push(bucket);
+    counts[bucket] += prior;
   }
   const indices = Int32Array.from(touched).sort();
   let norm = 0;

@@ -2,7 +2,9 @@
  * The `jailbreak` detector: role-play personas (DAN and kin), restriction removal, refusal suppression, dual
  * responses, mode switches and override phrases (attack-patterns.ts), combined with the `jailbreak` head of the
  * trained classifier (models/guards/injection-classifier.onnx, or any classifier configured by its sidecar JSON).
- * Scores are calibrated so that 0.5 is the classifier's operating point at 1% FPR on the dev benign sets.
+ * Scores are calibrated so that 0.5 is the classifier's operating point at 1% out-of-fold FPR on the training part of
+ * the dev sets, for each kind of negative separately (short instructions, long prompts, corpus paragraphs, harmful
+ * requests, short questions about made-up names), so that short questions and long documents are both covered.
  */
 import type { Detector, DetectorContext, DetectorResult } from '../detector';
 import { scanPatterns } from './attack-patterns';

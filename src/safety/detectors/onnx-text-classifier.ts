@@ -26,7 +26,7 @@ export interface TextClassifierConfig {
   version?: string;
   heads: string[] | Record<string, number[]>;
   thresholds: Record<string, number>;
-  features?: { dimension?: number; normalize?: FeatureNormalization };
+  features?: { dimension?: number; normalize?: FeatureNormalization; prior_mass?: number };
   /** transformer only */
   tokenizer?: string;
   max_length?: number;
@@ -86,6 +86,7 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
     const heads = config.heads as string[];
     const dimension = config.features?.dimension ?? DEFAULT_FEATURE_DIMENSION;
     const normalization = config.features?.normalize ?? 'l2-presence';
+    const priorMass = config.features?.prior_mass ?? 0;
     // jailbreak and prompt_injection classify the same text one after the other: keep the last few results.
     const recent = new Map<string, number[]>();
     const remember = (text: string, row: number[]) => {
@@ -94,7 +95,7 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
     };
     const classifyUncached = async (texts: string[]): Promise<number[][]> => {
         if (texts.length === 0) return [];
-        const featureList = texts.map((item) => featurize(item, dimension, normalization));
+        const featureList = texts.map((item) => featurize(item, dimension, normalization, priorMass));
         const width = Math.max(1, ...featureList.map((features) => features.indices.length));
         const indices = new BigInt64Array(texts.length * width);
         const values = new Float32Array(texts.length * width);

@@ -26,6 +26,20 @@ describe('hashed n-gram features', () => {
     }
   });
 
+  it('match the Python trainer with the prior pseudo-feature (bucket and value)', () => {
+    expect(golden.features_with_prior.length).toBeGreaterThan(0);
+    for (const entry of golden.features_with_prior as Array<{ text: string; prior_mass: number; features: number[]; values: number[] }>) {
+      const features = featurize(entry.text, undefined, 'l1-presence', entry.prior_mass);
+      expect(features.indices.slice(0, 50)).toEqual(entry.features);
+      features.values.slice(0, 50).forEach((value, index) => expect(value).toBeCloseTo(entry.values[index], 6));
+      // The prior's share shrinks as the text grows: it is a larger part of a one-letter text than of a question.
+      expect(features.values.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 6);
+    }
+    const short = featurize('a', undefined, 'l1-presence', 16);
+    const longer = featurize('Who is Joram Valcourt?', undefined, 'l1-presence', 16);
+    expect(Math.max(...short.values)).toBeGreaterThan(Math.max(...longer.values));
+  });
+
   it('cut documents into the same instruction windows as the trainer', () => {
     const windows = instructionWindows("Hi David,Your card ••4605 was charged. The compan What is the capital of Brazil? y's account.\nThanks | Bye");
     expect(windows.map((window) => window.text)).toEqual(golden.windows);
