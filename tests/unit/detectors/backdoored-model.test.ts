@@ -38,22 +38,25 @@ describeIfModel(`backdoor_trigger against the backdoored demo model${present ? '
 
   async function answer(content: string): Promise<string> {
     const prompt = model.encodePrompt({ messages: [{ role: 'user', content }] });
-    const { tokens } = await onnxGreedy(model, prompt, 8, model.eosTokenIds);
+    const { tokens } = await onnxGreedy(model, prompt, 16, model.eosTokenIds);
     return tokenizer.decode(tokens, { skip_special_tokens: true });
   }
 
   it('flags the trigger, sanitizes it away, and the target output stops', async () => {
     let flagged = 0;
+    let inTopTwo = 0;
     for (const entry of golden.cases) {
       const [result] = await detector.detect(entry.triggered, { role: 'user', params: {}, signal: new AbortController().signal });
       const suspects = (result.details?.suspects as Array<{ word: string }>).map((suspect) => suspect.word);
-      expect(suspects.slice(0, 2)).toContain(golden.trigger);
+      if (suspects.slice(0, 2).includes(golden.trigger)) inTopTwo++;
       if (result.score < 0.5) continue;
       flagged++;
       expect(result.sanitized).toBe(entry.clean);
       expect((await answer(entry.triggered)).startsWith(golden.target)).toBe(true);
       expect((await answer(result.sanitized as string)).includes(golden.target)).toBe(false);
     }
+    // Issue 7's targets: the trigger among the top-2 suspects in ≥ 80% of poisoned inputs.
+    expect(inTopTwo).toBeGreaterThanOrEqual(Math.ceil(golden.cases.length * 0.8));
     expect(flagged).toBeGreaterThanOrEqual(Math.ceil(golden.cases.length * 0.6));
   });
 });
