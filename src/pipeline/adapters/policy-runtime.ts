@@ -6,10 +6,10 @@
 import type { ConstraintSpec } from '../../decoding/constraint';
 import { GatewayError } from '../../errors/gateway-error';
 import type { CheckRegistry } from '../../policy/check-registry';
+import { consistencyOf } from '../../policy/check-text';
 import { runInputChecks, runOutputChecks } from '../../policy/policy-engine';
 import type { CheckEntry, Policy } from '../../policy/policy-types';
-import type { Finding } from '../../safety/finding';
-import type { InputPart, OutputCheckRequest, OutputCheckResult, PolicyRuntime, ResolvedPolicyView, StreamFilter } from '../pipeline-deps';
+import type { InputPart, OutputCheckRequest, PolicyRuntime, ResolvedPolicyView, StreamFilter } from '../pipeline-deps';
 
 export interface PolicySource {
   get(name: string): Policy | undefined;
@@ -22,18 +22,6 @@ export interface StreamFilterFactory {
 
 const DEFAULT_SAMPLES = 4;
 const DEFAULT_SAMPLE_TEMPERATURE = 1;
-
-/** The consistency report of a self_consistency finding (SPEC.md §3 `consistency`). */
-export function consistencyFromFindings(findings: readonly Finding[]): OutputCheckResult['consistency'] {
-  for (const finding of findings) {
-    if (!finding.check.startsWith('self_consistency')) continue;
-    const sentences = finding.details?.sentences;
-    if (!Array.isArray(sentences)) continue;
-    const score = typeof finding.details?.passage_score === 'number' ? (finding.details.passage_score as number) : finding.score;
-    return { score, sentences: (sentences as Array<{ text: string; score: number }>).map((sentence) => ({ text: sentence.text, score: sentence.score })) };
-  }
-  return undefined;
-}
 
 function viewOf(policy: Policy, registry: CheckRegistry): ResolvedPolicyView {
   const selfConsistency = policy.output.find((entry) => entry.check === 'self_consistency');
@@ -125,7 +113,7 @@ export function createPolicyRuntime(options: {
         signal,
         { entries },
       );
-      return { findings: outcome.findings, sanitizedOutput: outcome.sanitizedOutput, consistency: consistencyFromFindings(outcome.findings) };
+      return { findings: outcome.findings, sanitizedOutput: outcome.sanitizedOutput, consistency: consistencyOf(outcome.findings) };
     },
     createStreamFilter: options.streamFilter ? (view, choice) => options.streamFilter!(view.raw as Policy, registry, choice) : undefined,
     health: () => policies.health(),
