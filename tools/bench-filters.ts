@@ -21,17 +21,7 @@ import { runInputChecks, runOutputChecks } from '../src/policy/policy-engine';
 // loadBuiltinChecks requires these lazily; importing them here makes a single-file compile include them.
 import '../src/safety/detectors';
 import '../src/safety/checks';
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seededRandom } from '../src/util/mulberry32';
 
 const WORDS = ('the of and to in is that for it as was with be by on not he this are or his from at which but have an they ' +
   'you were her all she there would their we him been has when who will more no if out so said what up its about into ' +

@@ -24,17 +24,7 @@ import { tokenTrieFor } from '../src/decoding/engine/token-trie';
 import { TokenMask } from '../src/decoding/token-mask';
 import type { Vocabulary } from '../src/decoding/vocabulary';
 import { loadBenchmarkVocabulary, loadVocabularyFromFile } from '../src/decoding/vocabulary-from-tokenizer';
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seededRandom } from '../src/util/mulberry32';
 
 const WORDS = ['alpha', 'beta', 'invoice', 'customer', 'total', 'Zürich', 'naïve', 'id', 'items', 'price', 'name', 'tags', 'notes', 'the', 'quick', 'brown', 'fox', '日本', 'emoji 🙂', 'line\nbreak', 'tab\there', 'quote "x"', 'back\\slash'];
 

@@ -20,6 +20,7 @@ import { createBuiltinOutputChecks } from '../src/safety/checks';
 import type { OutputCheck, OutputCheckContext } from '../src/safety/detector';
 import { parseJson } from '../src/util/parse-json';
 import type { Backend, BackendRequest } from '../src/backends/backend';
+import { mulberry32 } from '../src/util/mulberry32';
 
 const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '../package.json')) ? '..' : '../..');
 const DATA = path.resolve(ROOT, '../shared/data/selfcheck-dev/wikibio-hallucination-part1.json');
@@ -33,14 +34,7 @@ function takeWords(texts: readonly string[], count: number): string {
 
 /** A small deterministic generator (mulberry32) for synthetic biographies when the shared data is absent. */
 function synthetic(seed: number, count: number): string {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const names = ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Marie Curie', 'Niels Bohr'];
   const places = ['London', 'Paris', 'Warsaw', 'New York', 'Copenhagen'];

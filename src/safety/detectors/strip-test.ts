@@ -6,6 +6,7 @@
  * a sampler bound to the request's model; `score` is in [0, 1] (mean pairwise token-Jaccard similarity of outputs,
  * rescaled from `baseline` — the similarity expected of unrelated samples — to 1).
  */
+import { mulberry32 } from '../../util/mulberry32';
 
 export interface StripTestOptions {
   /** Perturbed copies to sample (default 6). */
@@ -22,17 +23,6 @@ export interface StripTestResult {
   meanSimilarity: number;
   outputs: string[];
   perturbed: string[];
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function perturb(text: string, kind: number, strength: number, random: () => number): string {
