@@ -93,3 +93,20 @@ export function normalizeRanges(ranges: ReadonlyArray<readonly [number, number]>
 export function encodeUtf8(codePoint: number): number[] {
   return encode(codePoint);
 }
+
+/**
+ * The ranges plus the other ASCII case of every ASCII letter in them (not normalised). Used for ASCII
+ * ignore-case matching by the JSON Schema formats and the policy regex rules.
+ */
+export function withAsciiCaseVariants(ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const extra: Array<[number, number]> = [];
+  for (const [low, high] of ranges) {
+    const upperLow = Math.max(low, 0x41);
+    const upperHigh = Math.min(high, 0x5a);
+    if (upperLow <= upperHigh) extra.push([upperLow + 32, upperHigh + 32]);
+    const lowerLow = Math.max(low, 0x61);
+    const lowerHigh = Math.min(high, 0x7a);
+    if (lowerLow <= lowerHigh) extra.push([lowerLow - 32, lowerHigh - 32]);
+  }
+  return [...ranges.map(([low, high]) => [low, high] as [number, number]), ...extra];
+}

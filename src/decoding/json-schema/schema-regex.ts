@@ -12,6 +12,7 @@
  * `\p{…}` property classes, and `^`/`$` anywhere but the ends of a top-level alternative.
  */
 import { GatewayError } from '../../errors/gateway-error';
+import { withAsciiCaseVariants } from '../engine/utf8-ranges';
 
 export type CodePointRanges = Array<[number, number]>;
 
@@ -101,16 +102,7 @@ function invalid(message: string, options: RegexParseOptions): GatewayError {
 
 /** Adds the other ASCII case of every letter (ignoreCase for the ASCII formats ajv-formats uses). */
 function caseClose(ranges: CodePointRanges): CodePointRanges {
-  const extra: CodePointRanges = [];
-  for (const [low, high] of ranges) {
-    const upperLow = Math.max(low, 0x41);
-    const upperHigh = Math.min(high, 0x5a);
-    if (upperLow <= upperHigh) extra.push([upperLow + 32, upperHigh + 32]);
-    const lowerLow = Math.max(low, 0x61);
-    const lowerHigh = Math.min(high, 0x7a);
-    if (lowerLow <= lowerHigh) extra.push([lowerLow - 32, lowerHigh - 32]);
-  }
-  return normalizeRanges([...ranges, ...extra]);
+  return normalizeRanges(withAsciiCaseVariants(ranges));
 }
 
 /** Parses a JS regex source (the `u`-flag dialect ajv uses) into a RegexNode. */

@@ -14,6 +14,7 @@
 import { GatewayError } from '../../errors/gateway-error';
 import { parseRegex } from '../../decoding/engine/regex-parser';
 import type { GrammarExpr } from '../../decoding/grammar-ir';
+import { withAsciiCaseVariants } from '../../decoding/engine/utf8-ranges';
 
 export interface RegexSearchOptions {
   ignoreCase?: boolean;
@@ -43,18 +44,6 @@ export interface RegexSearch {
 
 const UNSET = -1;
 
-function caseFold(ranges: Array<[number, number]>): Array<[number, number]> {
-  const extra: Array<[number, number]> = [];
-  for (const [low, high] of ranges) {
-    const upperLow = Math.max(low, 0x41);
-    const upperHigh = Math.min(high, 0x5a);
-    if (upperLow <= upperHigh) extra.push([upperLow + 32, upperHigh + 32]);
-    const lowerLow = Math.max(low, 0x61);
-    const lowerHigh = Math.min(high, 0x7a);
-    if (lowerLow <= lowerHigh) extra.push([lowerLow - 32, lowerHigh - 32]);
-  }
-  return [...ranges, ...extra];
-}
 
 class NfaBuilder {
   readonly states: State[] = [];
@@ -70,7 +59,7 @@ class NfaBuilder {
   }
 
   private char(ranges: Array<[number, number]>, negated: boolean): Fragment {
-    const folded = this.ignoreCase ? caseFold(ranges) : ranges;
+    const folded = this.ignoreCase ? withAsciiCaseVariants(ranges) : ranges;
     const index = this.add({ type: 'char', ranges: folded, negated, next: UNSET });
     return { start: index, ends: [index] };
   }
