@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Router } from 'express';
 import { ApiKeyRegistry } from '../access/api-keys';
 import { createRateLimiter } from '../access/rate-limiter';
 import { createApp, type AppDeps, type ReinApp } from '../app';
@@ -28,6 +27,8 @@ import { createPolicyRuntime } from '../pipeline/adapters/policy-runtime';
 import type { AuditSink, PipelineDeps } from '../pipeline/pipeline-deps';
 import { createAuditRouter } from './routes/audit-routes';
 import { createCheckRouter } from './routes/check-routes';
+import { createConsoleRouter } from './routes/console-routes';
+import { createPolicyRouter } from './routes/policy-routes';
 import type { RequireRole } from './auth';
 
 export interface Gateway {
@@ -44,17 +45,6 @@ export interface CreateGatewayOptions {
   metrics?: Metrics;
   /** Repository root for relative paths (models, policies, grammars); default: the working directory. */
   root?: string;
-}
-
-function optionalRouter(modulePath: string, exportName: string, logger: Logger): ((options: Record<string, unknown>) => Router) | undefined {
-  try {
-    // Routers from modules that are optional in a build (e.g. the console's assets).
-    const loaded = require(modulePath) as Record<string, unknown>;
-    return loaded[exportName] as (options: Record<string, unknown>) => Router;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') logger.warn('optional module failed to load', { module: modulePath, error: (error as Error).message });
-    return undefined;
-  }
 }
 
 export async function createGateway(config: ReinConfig, options: CreateGatewayOptions): Promise<Gateway> {
@@ -172,8 +162,6 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
     closers.push(() => rateLimiter.close());
 
     const pipelineDeps: PipelineDeps = { config, backends: backendRouter, policies, constraints, audit, logger, metrics };
-    const consoleFactory = config.console.enabled ? optionalRouter(path.join(__dirname, 'routes/console-routes'), 'createConsoleRouter', logger) : undefined;
-    const policyRouterFactory = optionalRouter(path.join(__dirname, 'routes/policy-routes'), 'createPolicyRouter', logger);
     const deps: AppDeps = {
       ...pipelineDeps,
       keys,
@@ -188,10 +176,12 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
         audit: () => audit!.health(),
         rate_limit: () => rateLimiter.health(),
       },
-      consoleRouter: consoleFactory?.({ root, grammarsDir: resolve(config.constraints.grammars_dir), constraintsDir: resolve(config.constraints.constraints_dir) }),
+      consoleRouter: config.console.enabled
+        ? createConsoleRouter({ root, grammarsDir: resolve(config.constraints.grammars_dir), constraintsDir: resolve(config.constraints.constraints_dir) })
+        : undefined,
       extraRouters: (requireRole: RequireRole) => [
         createCheckRouter({ deps: pipelineDeps, registry, policyStore, requireRole }),
-        ...(policyRouterFactory ? [policyRouterFactory({ store: policyStore, registry, requireRole })] : []),
+        createPolicyRouter({ store: policyStore, registry, requireRole }),
         createAuditRouter({ store, requireRole }),
       ],
     };
