@@ -63,6 +63,8 @@ export interface RequestContext {
   choices: ChoiceResult[];
   consistency?: GenerationResult['consistency'];
   originalInput?: string;
+  /** Choices whose stream filter already ran the output checks (live streaming). */
+  streamed?: Map<number, StreamedChoice>;
 }
 
 /** Streaming receiver: text deltas that passed the output stream filters. */
@@ -213,7 +215,7 @@ interface StreamedChoice {
   findings: Finding[];
   refusal?: string;
 }
-const streamedChoices = new WeakMap<RequestContext, Map<number, StreamedChoice>>();
+
 
 const generate: Stage = async (deps, context, sink) => {
   const { request } = context;
@@ -271,7 +273,7 @@ const generate: Stage = async (deps, context, sink) => {
         streamed.set(index, { emitted: flushed.emitted, findings: flushed.findings, refusal: flushed.refusal });
       }),
     );
-    streamedChoices.set(context, streamed);
+    context.streamed = streamed;
   }
   const model = context.model!.id;
   deps.metrics.promptTokens.inc({ model }, context.promptTokens);
@@ -298,7 +300,7 @@ const outputChecks: Stage = async (deps, context) => {
   const policy = context.policy!;
   const { request } = context;
   const drawSamples = sampler(context);
-  const streamed = streamedChoices.get(context);
+  const streamed = context.streamed;
   const results = await Promise.all(
     context.choices.map((choice) => {
       const done = streamed?.get(choice.index);

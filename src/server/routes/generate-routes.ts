@@ -3,7 +3,7 @@
  * final `done` event carrying the whole response object.
  */
 import { Router, type Request, type Response } from 'express';
-import { GatewayError, toGatewayError } from '../../errors/gateway-error';
+import { toGatewayError } from '../../errors/gateway-error';
 import { fromNativeBody } from '../../pipeline/generation-request';
 import { createRequestContext, runGeneration, type GenerationResult } from '../../pipeline/pipeline';
 import type { PipelineDeps } from '../../pipeline/pipeline-deps';
@@ -68,4 +68,3 @@ export function createGenerateRouter(deps: PipelineDeps, requireRole: RequireRol
   return router;
 }
 
-export { GatewayError };
