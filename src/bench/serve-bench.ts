@@ -42,6 +42,10 @@ export interface ServeBenchLevel {
   requests: number;
   completion_tokens: number;
   wall_s: number;
+  /** Decode steps at this level, the mean rows per step, and where the scheduler's time went (ms). */
+  decode_steps: number;
+  rows_per_step: number;
+  scheduler_ms: { decode_forward: number; prefill: number; choose: number; rebuild: number };
 }
 
 export interface ServeBenchResult {
@@ -142,6 +146,7 @@ export async function runServeBench(options: {
     for (const concurrency of options.concurrency) {
       const ttfts: number[] = [];
       let tokens = 0;
+      const before = backend.batchStats();
       const started = performance.now();
       const perClient = Math.max(options.requestsPerClient, Math.ceil(MIN_REQUESTS_PER_LEVEL / concurrency));
       await Promise.all(
@@ -160,6 +165,8 @@ export async function runServeBench(options: {
         }),
       );
       const wall = (performance.now() - started) / 1000;
+      const after = backend.batchStats();
+      const steps = after.steps - before.steps;
       levels.push({
         concurrency,
         tokens_per_s: round(tokens / wall),
@@ -168,6 +175,14 @@ export async function runServeBench(options: {
         requests: concurrency * perClient,
         completion_tokens: tokens,
         wall_s: round(wall, 3),
+        decode_steps: steps,
+        rows_per_step: round(steps > 0 ? (after.rowSteps - before.rowSteps) / steps : 0, 2),
+        scheduler_ms: {
+          decode_forward: round(after.forwardMs - before.forwardMs),
+          prefill: round(after.prefillMs - before.prefillMs),
+          choose: round(after.chooseMs - before.chooseMs),
+          rebuild: round(after.rebuildMs - before.rebuildMs),
+        },
       });
     }
     return {
@@ -220,9 +235,13 @@ export async function run(argv: string[]): Promise<number> {
       executor,
     });
     process.stdout.write(`model ${result.model}, executor ${result.executor}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
-    process.stdout.write('concurrency  tokens/s  ttft p50 ms  ttft p99 ms\n');
+    process.stdout.write('concurrency  tokens/s  ttft p50 ms  ttft p99 ms  rows/step  ms in decode passes / prefills / choosing / cache rebuilds\n');
     for (const level of result.levels) {
-      process.stdout.write(`${String(level.concurrency).padEnd(11)}  ${String(level.tokens_per_s).padEnd(8)}  ${String(level.ttft_ms_p50).padEnd(11)}  ${level.ttft_ms_p99}\n`);
+      const time = level.scheduler_ms;
+      process.stdout.write(
+        `${String(level.concurrency).padEnd(11)}  ${String(level.tokens_per_s).padEnd(8)}  ${String(level.ttft_ms_p50).padEnd(11)}  ${String(level.ttft_ms_p99).padEnd(11)}  ` +
+          `${String(level.rows_per_step).padEnd(9)}  ${time.decode_forward} / ${time.prefill} / ${time.choose} / ${time.rebuild}\n`,
+      );
     }
     if (args.values.out) fs.writeFileSync(args.values.out, `${JSON.stringify(result, null, 2)}\n`);
     return 0;

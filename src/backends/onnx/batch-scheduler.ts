@@ -41,6 +41,20 @@ export interface BatchSchedulerOptions {
   maxLogitsPerStep?: number;
 }
 
+export interface BatchStats {
+  steps: number;
+  maxRows: number;
+  prefills: number;
+  rowSteps: number;
+  fedTokens: number;
+  /** Positions of decode steps that fed a row no token (left padding). */
+  paddingTokens: number;
+  forwardMs: number;
+  prefillMs: number;
+  chooseMs: number;
+  rebuildMs: number;
+}
+
 interface Job {
   request: BackendRequest;
   promptIds: number[];
@@ -102,8 +116,12 @@ export class BatchScheduler {
   /** Sequences taken from the queue whose prefill is in progress. */
   private admitting: Sequence[] = [];
   private closed = false;
-  /** Steps run and the largest batch seen (for tests and metrics). */
-  stats = { steps: 0, maxRows: 0, prefills: 0 };
+  /**
+   * Counters for tests, metrics and benches: decode steps, prefill passes, the largest batch, rows and
+   * tokens fed by decode steps, and milliseconds spent waiting on decode passes, in prefills (their
+   * passes and the choice of each joiner's first token), choosing tokens, and rebuilding the cache.
+   */
+  stats: BatchStats = { steps: 0, maxRows: 0, prefills: 0, rowSteps: 0, fedTokens: 0, paddingTokens: 0, forwardMs: 0, prefillMs: 0, chooseMs: 0, rebuildMs: 0 };
 
   constructor(
     private readonly model: OnnxModel,
@@ -279,6 +297,7 @@ export class BatchScheduler {
       groupLength = Math.max(group.length > 1 ? groupLength : 0, entry[0].promptIds.length);
     }
     if (group.length > 0) groups.push(group);
+    const prefillStarted = performance.now();
     for (const members of groups) {
       const live = members.filter(([job]) => !job.cancelled);
       if (live.length === 0) continue;
@@ -302,6 +321,8 @@ export class BatchScheduler {
         }
       });
     }
+    const rebuildStarted = performance.now();
+    this.stats.prefillMs += rebuildStarted - prefillStarted;
     // Cancellation may have happened while prefilling.
     const finalSources: KvRowSource[] = [];
     const finalRows: Sequence[] = [];
@@ -318,6 +339,7 @@ export class BatchScheduler {
       }
     });
     this.batch.rebuild(finalSources);
+    this.stats.rebuildMs += performance.now() - rebuildStarted;
     this.rows = finalRows;
     this.admitting = [];
     this.stats.maxRows = Math.max(this.stats.maxRows, finalRows.length);
@@ -373,9 +395,18 @@ export class BatchScheduler {
 
   private async decodeStep(): Promise<void> {
     const rows = this.rows;
-    const fed = rows.map((row) => row.pending.length);
-    const length = Math.max(...fed);
     const count = rows.length;
+    // Every row feeds the same number of tokens: the fewest any live row has pending (one, unless every
+    // row is in a jump-forward run). Padding a step to the longest run would cost every row that many
+    // positions of compute and leave masked holes in its cache for the rest of its life; a longer run
+    // goes over the next steps instead, and the row is sampled once its last pending token is in.
+    let length = 0;
+    for (const sequence of rows) {
+      if (sequence.ended || sequence.pending.length === 0) continue;
+      if (length === 0 || sequence.pending.length < length) length = sequence.pending.length;
+    }
+    if (length === 0) length = 1;
+    const fed = rows.map((row) => (row.ended ? 0 : Math.min(length, row.pending.length)));
     const inputIds = new BigInt64Array(count * length);
     const positionIds = new BigInt64Array(count * length);
     for (let row = 0; row < count; row++) {
@@ -387,6 +418,7 @@ export class BatchScheduler {
         positionIds[row * length + index] = BigInt(sequence.position + Math.max(0, real));
       }
     }
+    const started = performance.now();
     const forward = this.model.forward({
       batch: count,
       length,
@@ -395,20 +427,28 @@ export class BatchScheduler {
       positionIds,
       past: this.batch.past,
     });
-    // The cache now belongs to the worker; meanwhile, the constraint work for this step's logits.
+    // The cache now belongs to the worker; meanwhile, the constraint work for the next choices (a row
+    // whose pending tokens do not all go in this step keeps what it prepared for a later step).
     this.batch.past = null;
-    for (const sequence of rows) this.prepare(sequence);
+    for (const sequence of rows) if (!sequence.prepared) this.prepare(sequence);
     const output = await forward;
+    const returned = performance.now();
     this.stats.steps++;
+    this.stats.rowSteps += count;
+    this.stats.forwardMs += returned - started;
     this.batch.advance(output.presents, length, fed);
     const width = output.vocabWidth;
     for (let row = 0; row < count; row++) {
       const sequence = rows[row];
       sequence.position += fed[row];
-      sequence.pending = [];
-      if (sequence.ended) continue;
+      this.stats.fedTokens += fed[row];
+      this.stats.paddingTokens += length - fed[row];
+      if (fed[row] === sequence.pending.length) sequence.pending = [];
+      else sequence.pending = sequence.pending.slice(fed[row]);
+      if (sequence.ended || sequence.pending.length > 0) continue;
       this.choose(sequence, output.logits, (row * length + length - 1) * width, width);
     }
+    this.stats.chooseMs += performance.now() - returned;
   }
 
   /** Computes a constrained sequence's forced tokens, or else its mask, for its next choice. */

@@ -13,7 +13,7 @@
 import { GatewayError } from '../../errors/gateway-error';
 import type { Vocabulary } from '../../decoding/vocabulary';
 import type { Backend, BackendEvent, BackendRequest, ModelInfo } from '../backend';
-import { BatchScheduler } from './batch-scheduler';
+import { BatchScheduler, type BatchStats } from './batch-scheduler';
 import { loadOnnxModel, type ExecutionProvider, type OnnxModel } from './onnx-model';
 
 export interface OnnxBackendOptions {
@@ -40,8 +40,8 @@ export interface OnnxBackend extends Backend {
   readonly model: OnnxModel;
   /** Sequences running and waiting (for metrics and tests). */
   load(): { running: number; waiting: number };
-  /** Forward passes run, prefills, and the largest batch seen since start. */
-  batchStats(): { steps: number; prefills: number; maxRows: number };
+  /** Decode steps, prefills, the largest batch, rows and tokens fed by decode steps, and where the time went (ms), since start. */
+  batchStats(): BatchStats;
   vocabulary(model: string): Vocabulary;
   countPromptTokens(request: Pick<BackendRequest, 'model' | 'prompt' | 'messages'>): number;
 }

@@ -78,6 +78,34 @@ describe.each([
     }
   });
 
+  test('a jump-forward run in a mixed batch goes in over several steps, pads no other row, and changes no output', async () => {
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8 });
+    try {
+      const vocabulary = batched.vocabulary(id);
+      const forced = vocabulary.encode('Total due: ');
+      expect(forced.length).toBeGreaterThan(3);
+      expect(forced.length).toBeLessThan(20);
+      const mixed = [
+        makeRequest(id, { prompt: 'The gateway checks what', seed: 51, maxTokens: 40 }),
+        makeRequest(id, { prompt: 'Invoice', seed: 52, maxTokens: 36, constraint: digitsConstraint(vocabulary, 3, forced) }),
+        makeRequest(id, { prompt: 'In the morning', seed: 53, maxTokens: 30, n: 2 }),
+      ];
+      const alone: GenerationResult[] = [];
+      for (const request of mixed) alone.push(await collect(solo, request));
+      const together = await Promise.all(mixed.map((request) => collect(batched, request)));
+      together.forEach((result, index) => expect(summary(result)).toEqual(summary(alone[index])));
+      expect(together[1].choices[0].tokenIds.slice(0, forced.length)).toEqual(forced);
+      const stats = batched.batchStats();
+      expect(stats.maxRows).toBeGreaterThanOrEqual(3);
+      // Every position of every decode step carried a real token: the forced run padded no one.
+      expect(stats.paddingTokens).toBe(0);
+      // Alone, the forced run went in as one multi-token step.
+      expect(solo.batchStats().fedTokens).toBeGreaterThan(solo.batchStats().rowSteps);
+    } finally {
+      await batched.close();
+    }
+  });
+
   test('a cancelled request leaves at once; the rest are unaffected', async () => {
     const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8 });
     try {
