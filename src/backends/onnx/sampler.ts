@@ -44,6 +44,74 @@ export function argmax(logits: Float32Array, offset: number, size: number): numb
 const FLOORS = [1e-2, 1e-4, 1e-7];
 
 /**
+ * Above this floor (2^-14), every candidate weight is a float32 multiple of 2^-37 and at most 1, so any
+ * sum of up to 2^11 of them is exact in a double, whatever the order of the additions.
+ */
+const EXACT_SUM_FLOOR = 2 ** -14;
+const MAX_EXACT_CANDIDATES = 2 ** 11;
+
+/** Reused across calls (the decode loop is single-threaded): the candidate weights. */
+let candidateBuffer = new Float32Array(256);
+
+/**
+ * The top-p cut-off of `count` candidate weights, as [the cut-off weight, how many tokens of exactly that
+ * weight are kept] — what sorting them in descending order and summing until `topP` of their mass would
+ * give, found by a three-way quickselect on mass instead (expected linear time). It gives the very same
+ * answer only because every sum involved is exact (see EXACT_SUM_FLOOR): the caller checks that.
+ * Reorders `weights[0 .. count)`.
+ */
+export function nucleusCutoff(weights: Float32Array, count: number, topP: number): [number, number] {
+  let mass = 0;
+  for (let index = 0; index < count; index++) mass += weights[index];
+  const target = topP * mass;
+  // weights[lo .. hi) holds the undecided candidates; `above` is the mass of those known to be larger.
+  let lo = 0;
+  let hi = count;
+  let above = 0;
+  for (;;) {
+    const a = weights[lo];
+    const b = weights[(lo + hi) >>> 1];
+    const c = weights[hi - 1];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    // Three-way partition, larger first: [lo, larger) > pivot, [larger, index) = pivot, [smaller, hi) < pivot.
+    let larger = lo;
+    let index = lo;
+    let smaller = hi;
+    let largerMass = 0;
+    while (index < smaller) {
+      const value = weights[index];
+      if (value > pivot) {
+        weights[index] = weights[larger];
+        weights[larger] = value;
+        larger++;
+        index++;
+        largerMass += value;
+      } else if (value < pivot) {
+        smaller--;
+        weights[index] = weights[smaller];
+        weights[smaller] = value;
+      } else {
+        index++;
+      }
+    }
+    if (above + largerMass >= target) {
+      hi = larger;
+      continue;
+    }
+    const equal = smaller - larger;
+    let cumulative = above + largerMass;
+    for (let tie = 1; tie <= equal; tie++) {
+      cumulative += pivot;
+      if (cumulative >= target) return [pivot, tie];
+    }
+    above = cumulative;
+    lo = smaller;
+    // Unreachable while the sums are exact (the whole mass reaches the target); kept as a guard.
+    if (lo >= hi) return [pivot, equal];
+  }
+}
+
+/**
  * Samples one token from logits[offset .. offset+size). Returns -1 when no token is allowed.
  * `scratch` must hold at least `size` floats (reused across calls to avoid per-token allocation).
  */
@@ -124,32 +192,39 @@ export function sampleToken(logits: Float32Array, offset: number, size: number, 
     count = 0;
     for (let index = 0; index < size; index++) if (scratch[index] > 0) count++;
   }
-  const sorted = new Float32Array(count);
+  if (candidateBuffer.length < count) candidateBuffer = new Float32Array(Math.max(count, candidateBuffer.length * 2));
+  const candidates = candidateBuffer;
   let at = 0;
-  for (let index = 0; index < size; index++) if (scratch[index] > floor) sorted[at++] = scratch[index];
-  sorted.sort();
-  sorted.reverse();
-  const candidates = sorted;
-  let kept = topK ? Math.min(topK, candidates.length) : candidates.length;
-  if (useTopP) {
-    let keptMass = 0;
-    for (let index = 0; index < kept; index++) keptMass += candidates[index];
-    let cumulative = 0;
-    for (let index = 0; index < kept; index++) {
-      cumulative += candidates[index];
-      if (cumulative >= settings.topP * keptMass) {
-        kept = index + 1;
-        break;
+  for (let index = 0; index < size; index++) if (scratch[index] > floor) candidates[at++] = scratch[index];
+  let cutoff: number;
+  let tiesLeft: number;
+  if (!topK && useTopP && !useMinP && floor >= EXACT_SUM_FLOOR && count <= MAX_EXACT_CANDIDATES) {
+    [cutoff, tiesLeft] = nucleusCutoff(candidates, count, settings.topP);
+  } else {
+    const sorted = candidates.subarray(0, count);
+    sorted.sort();
+    sorted.reverse();
+    let kept = topK ? Math.min(topK, count) : count;
+    if (useTopP) {
+      let keptMass = 0;
+      for (let index = 0; index < kept; index++) keptMass += sorted[index];
+      let cumulative = 0;
+      for (let index = 0; index < kept; index++) {
+        cumulative += sorted[index];
+        if (cumulative >= settings.topP * keptMass) {
+          kept = index + 1;
+          break;
+        }
       }
     }
+    if (useMinP) {
+      const threshold = settings.minP * sorted[0];
+      while (kept > 1 && sorted[kept - 1] < threshold) kept--;
+    }
+    cutoff = sorted[kept - 1];
+    tiesLeft = 0;
+    for (let index = 0; index < kept; index++) if (sorted[index] === cutoff) tiesLeft++;
   }
-  if (useMinP) {
-    const threshold = settings.minP * candidates[0];
-    while (kept > 1 && candidates[kept - 1] < threshold) kept--;
-  }
-  const cutoff = candidates[kept - 1];
-  let tiesLeft = 0;
-  for (let index = 0; index < kept; index++) if (candidates[index] === cutoff) tiesLeft++;
   // Zero out everything that did not survive, in id order, and sum the survivors.
   let keptTotal = 0;
   for (let index = 0; index < size; index++) {

@@ -1,7 +1,7 @@
 /**
  * The sampler's filters and the seeded generator, on hand-made logits.
  */
-import { applyRepetitionPenalty, sampleToken, type SamplerSettings } from '../../../src/backends/onnx/sampler';
+import { applyRepetitionPenalty, nucleusCutoff, sampleToken, type SamplerSettings } from '../../../src/backends/onnx/sampler';
 import { createSeededRandom } from '../../../src/backends/onnx/seeded-random';
 
 const base: SamplerSettings = { temperature: 1, topK: 0, topP: 1, minP: 0, repetitionPenalty: 1 };
@@ -71,6 +71,43 @@ describe('sampleToken', () => {
     expect(a.every((value) => value >= 0 && value < 1)).toBe(true);
     // Seeds above 2^32 are distinct from their low 32 bits.
     expect(createSeededRandom(2 ** 32 + 5)()).not.toBe(createSeededRandom(5)());
+  });
+});
+
+describe('nucleusCutoff', () => {
+  /** The definition: sort descending, sum until topP of the mass; the last kept weight and its kept ties. */
+  function bySorting(weights: Float32Array, topP: number): [number, number] {
+    const sorted = Float32Array.from(weights).sort().reverse();
+    let mass = 0;
+    for (const weight of sorted) mass += weight;
+    let cumulative = 0;
+    let kept = sorted.length;
+    for (let index = 0; index < sorted.length; index++) {
+      cumulative += sorted[index];
+      if (cumulative >= topP * mass) {
+        kept = index + 1;
+        break;
+      }
+    }
+    const cutoff = sorted[kept - 1];
+    return [cutoff, sorted.subarray(0, kept).filter((weight) => weight === cutoff).length];
+  }
+
+  test('gives what sorting gives, ties included, on weights above 2^-14', () => {
+    const random = createSeededRandom(11);
+    for (let trial = 0; trial < 400; trial++) {
+      const count = 1 + Math.floor(random() * 1500);
+      const weights = new Float32Array(count);
+      // Flat, peaked and tied weights: some drawn from a few repeated values.
+      const spread = 1 + random() * 12;
+      const palette = Array.from({ length: 1 + Math.floor(random() * 6) }, () => Math.exp(-random() * spread));
+      for (let index = 0; index < count; index++) {
+        weights[index] = Math.max(2 ** -14, random() < 0.3 ? palette[index % palette.length] : Math.exp(-random() * spread));
+      }
+      weights[Math.floor(random() * count)] = 1;
+      const topP = [0.05, 0.5, 0.9, 0.95, 0.999, random()][trial % 6] || 0.5;
+      expect(nucleusCutoff(Float32Array.from(weights), count, topP)).toEqual(bySorting(weights, topP));
+    }
   });
 });
 
