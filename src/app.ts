@@ -1,8 +1,10 @@
 /**
  * createApp(deps): the Express application — middleware (request ids, helmet, body limits, auth,
- * rate limits, metrics), the routes, and the error envelope. It does not listen; `serve` does.
+ * rate limits, metrics), the routes, and the error envelope — and `listener`, the node:http request
+ * listener that `serve` listens with: the lean path (src/server/lean-path.ts) answers the generation
+ * endpoints' common case and everything else goes to Express. It does not listen; `serve` does.
  */
-import crypto from 'node:crypto';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { ApiKeyRegistry } from './access/api-keys';
@@ -14,6 +16,8 @@ import { createErrorHandler } from './server/error-envelope';
 import { createGenerateRouter } from './server/routes/generate-routes';
 import { createHealthRouter, type ReadinessProbe } from './server/routes/health-routes';
 import { createOpenAiRouter } from './server/routes/openai-routes';
+import { captureHeaders, createLeanPath } from './server/lean-path';
+import { randomHex } from './util/random-hex';
 
 export interface AppDeps extends PipelineDeps {
   keys: ApiKeyRegistry;
@@ -27,6 +31,8 @@ export interface AppDeps extends PipelineDeps {
 
 export interface ReinApp {
   app: Express;
+  /** The request listener to serve with: the lean path first, then Express. */
+  listener: RequestListener;
   /** Stop accepting new work (readyz turns 503) — used by graceful shutdown. */
   startDraining(): void;
   inflight(): number;
@@ -49,10 +55,10 @@ export function createApp(deps: AppDeps): ReinApp {
   app.set('trust proxy', deps.config.server.trust_proxy);
   app.set('etag', false);
 
-  app.use((request: Request, response: Response, next: NextFunction) => {
+  /** Request id, in-flight count and HTTP metrics — shared by the Express stack and the lean path. */
+  const begin = (request: IncomingMessage, response: ServerResponse, route: () => string): string => {
     const incoming = request.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(incoming) ? incoming : crypto.randomBytes(12).toString('hex');
-    response.locals.requestId = requestId;
+    const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(incoming) ? incoming : randomHex(12);
     response.setHeader('X-Request-Id', requestId);
     const start = performance.now();
     inflight++;
@@ -63,22 +69,25 @@ export function createApp(deps: AppDeps): ReinApp {
       counted = true;
       inflight--;
       deps.metrics.inflightRequests.dec();
-      const route = routeLabel(request);
-      deps.metrics.httpRequests.inc({ route, status: String(response.statusCode) });
-      deps.metrics.httpDuration.observe({ route }, (performance.now() - start) / 1000);
+      const label = route();
+      deps.metrics.httpRequests.inc({ route: label, status: String(response.statusCode) });
+      deps.metrics.httpDuration.observe({ route: label }, (performance.now() - start) / 1000);
     };
     response.on('finish', done);
     response.on('close', done);
+    return requestId;
+  };
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    response.locals.requestId = begin(request, response, () => routeLabel(request));
     next();
   });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: true,
-        directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'"], 'frame-ancestors': ["'none'"] },
-      },
-    }),
-  );
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'connect-src': ["'self'"], 'frame-ancestors': ["'none'"] },
+    },
+  });
+  app.use(securityHeaders);
   const limit = deps.config.server.body_limit_bytes;
   app.use(express.json({ limit, strict: false, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/plain'] }));
@@ -112,8 +121,21 @@ export function createApp(deps: AppDeps): ReinApp {
     next(new GatewayError('not_found', `no route ${request.method} ${request.path}`));
   });
   app.use(createErrorHandler(deps.logger));
+  const lean = createLeanPath({
+    deps: pipelineDeps,
+    keys: deps.keys,
+    rateLimit,
+    bodyLimitBytes: limit,
+    securityHeaders: captureHeaders(securityHeaders),
+    begin,
+    isDraining: () => draining,
+    logger: deps.logger,
+  });
   return {
     app,
+    listener: (request, response) => {
+      if (!lean(request, response)) app(request, response);
+    },
     startDraining: () => {
       draining = true;
     },

@@ -15,7 +15,7 @@ import { fromNativeBody } from '../pipeline/generation-request';
 import { createRequestContext, runGeneration } from '../pipeline/pipeline';
 import { createGateway } from '../server/create-gateway';
 import { errorBody } from '../server/error-envelope';
-import { nativeResponse } from '../server/routes/generate-routes';
+import { nativeResponse } from '../server/generation-handlers';
 import { validateGenerateBody } from '../server/request-schemas';
 import { parseJson } from '../util/parse-json';
 

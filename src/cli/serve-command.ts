@@ -3,7 +3,7 @@
  * on SIGTERM/SIGINT it stops accepting requests (readyz turns 503), lets in-flight requests finish
  * (up to server.shutdown_grace_ms), closes stores, then exits.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { parseArgs, ArgError } from './args';
 import { ConfigError, isLoopbackHost, loadConfig, type ReinConfig } from '../config/config';
 import { createLogger } from '../logging/logger';
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     logger.error('start-up failed', { error: (error as Error).message });
     return 1;
   }
-  const server: Server = gateway.app.app.listen(config.server.port, config.server.host);
+  const server: Server = createServer(gateway.app.listener).listen(config.server.port, config.server.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -3,7 +3,8 @@
  * and the Express error middleware that turns anything thrown into it. Unknown errors are logged
  * with their stack and answered as internal_error without internals.
  */
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler } from 'express';
 import { GatewayError, toGatewayError } from '../errors/gateway-error';
 import type { Logger } from '../logging/logger';
 
@@ -17,9 +18,18 @@ export function errorBody(error: GatewayError, requestId: string): Record<string
   return { error: body };
 }
 
-export function sendError(response: Response, error: GatewayError, requestId: string): void {
+/** Writes `body` as JSON with the given status (what Express's res.status().json() sends, minus its overhead). */
+export function writeJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.statusCode = status;
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', Buffer.byteLength(text));
+  response.end(text);
+}
+
+export function sendError(response: ServerResponse, error: GatewayError, requestId: string): void {
   if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
-  response.status(error.status).json(errorBody(error, requestId));
+  writeJson(response, error.status, errorBody(error, requestId));
 }
 
 /** Maps body-parser and express errors (bad JSON, too large) to our codes. */
@@ -37,17 +47,21 @@ function fromFrameworkError(error: unknown): GatewayError | undefined {
   return undefined;
 }
 
+/** Answers `error` in the envelope (or just ends a response that has already started). */
+export function answerError(logger: Logger, path: string, response: ServerResponse, requestId: string, error: unknown): void {
+  const gatewayError = fromFrameworkError(error) ?? toGatewayError(error);
+  if (gatewayError.code === 'internal_error') {
+    logger.error('unhandled error', { request_id: requestId, path, error });
+  }
+  if (response.headersSent) {
+    response.end();
+    return;
+  }
+  sendError(response, gatewayError, requestId);
+}
+
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error, request, response, _next) => {
-    const requestId = String(response.locals.requestId ?? '');
-    const gatewayError = fromFrameworkError(error) ?? toGatewayError(error);
-    if (gatewayError.code === 'internal_error') {
-      logger.error('unhandled error', { request_id: requestId, path: request.path, error });
-    }
-    if (response.headersSent) {
-      response.end();
-      return;
-    }
-    sendError(response, gatewayError, requestId);
+    answerError(logger, request.path, response, String(response.locals.requestId ?? ''), error);
   };
 }

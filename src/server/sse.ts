@@ -3,12 +3,12 @@
  * a normal JSON error response), writes events without buffering, and stops writing once the client
  * has gone.
  */
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 
 export class SseWriter {
   private opened = false;
 
-  constructor(private readonly response: Response) {}
+  constructor(private readonly response: ServerResponse) {}
 
   get started(): boolean {
     return this.opened;
@@ -17,7 +17,7 @@ export class SseWriter {
   private open(): void {
     if (this.opened) return;
     this.opened = true;
-    this.response.status(200);
+    this.response.statusCode = 200;
     this.response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     this.response.setHeader('Cache-Control', 'no-cache, no-transform');
     this.response.setHeader('Connection', 'keep-alive');
