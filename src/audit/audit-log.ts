@@ -115,46 +115,106 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
     });
   }
 
-  async function append(event: AuditEvent, appendOptions: AuditAppendOptions = {}): Promise<AuditAppendResult> {
-    if (closed) throw new GatewayError('unavailable', 'audit store is closed');
-    if (appendOptions.id !== undefined && !AUDIT_ID_PATTERN.test(appendOptions.id)) throw new GatewayError('internal_error', 'audit record id must come from newAuditId()');
-    const id = appendOptions.id ?? newAuditId();
-    const eventText = canonicalJson(event);
-    try {
-      const seq = await driver.writeTransaction(async (transaction) => {
-        const head = await transaction.readHead();
-        if (!head) throw new GatewayError('unavailable', 'audit log has no signed head (uninitialized or tampered); run audit verify');
-        const seq = head.tree_size + 1;
-        const time = now().toISOString();
-        const hash = recordHashFromText({ id, seq, time, prev_hash: head.last_hash, eventText });
-        const range = CompactRange.fromFrontier(head.tree_size, head.frontier);
+  /**
+   * Group commit: appends that arrive while a write transaction is running wait for it and then go
+   * into the next transaction together (one BEGIN/COMMIT, one head read and one head write for the
+   * group; every record still gets its own seq, chain hash and MAC). A lone append starts its
+   * transaction at once, so at low load nothing waits; under load the per-record cost falls.
+   */
+  interface PendingAppend {
+    id: string;
+    eventText: string;
+    decision: string | null;
+    policy: string | null;
+    resolve(result: AuditAppendResult): void;
+    reject(error: unknown): void;
+  }
+  const MAX_GROUP = 256;
+  let pending: PendingAppend[] = [];
+  let flushing: Promise<void> | null = null;
+
+  async function writeGroup(group: PendingAppend[]): Promise<number[]> {
+    return driver.writeTransaction(async (transaction) => {
+      const head = await transaction.readHead();
+      if (!head) throw new GatewayError('unavailable', 'audit log has no signed head (uninitialized or tampered); run audit verify');
+      const range = CompactRange.fromFrontier(head.tree_size, head.frontier);
+      const time = now().toISOString();
+      let treeSize = head.tree_size;
+      let lastHash = head.last_hash;
+      const seqs: number[] = [];
+      for (const [index, entry] of group.entries()) {
+        const seq = treeSize + 1;
+        const hash = recordHashFromText({ id: entry.id, seq, time, prev_hash: lastHash, eventText: entry.eventText });
         range.appendData(Buffer.from(hash, 'hex'));
-        const row = {
-          seq,
-          id,
-          time,
-          decision: event.decision ?? null,
-          policy: event.policy?.name ?? null,
-          prev_hash: head.last_hash,
-          hash,
-          mac: recordMac(key, hash),
-          event: eventText,
-        };
-        const next = signHead(seq, hash, range);
-        const checkpoint = seq % interval === 0 ? { tree_size: seq, root: next.root, mac: next.mac, time } : null;
-        if (transaction.appendRecord) {
-          await transaction.appendRecord(row, next, checkpoint);
+        const row = { seq, id: entry.id, time, decision: entry.decision, policy: entry.policy, prev_hash: lastHash, hash, mac: recordMac(key, hash), event: entry.eventText };
+        const isLast = index === group.length - 1;
+        const atCheckpoint = seq % interval === 0;
+        const signed = isLast || atCheckpoint ? signHead(seq, hash, range) : null;
+        const checkpoint = atCheckpoint ? { tree_size: seq, root: signed!.root, mac: signed!.mac, time } : null;
+        if (group.length === 1 && transaction.appendRecord) {
+          await transaction.appendRecord(row, signed!, checkpoint);
         } else {
           await transaction.insertRecord(row);
-          await transaction.writeHead(next);
           if (checkpoint) await transaction.insertCheckpoint(checkpoint);
+          if (isLast) await transaction.writeHead(signed!);
         }
-        return seq;
-      });
-      return { id, seq };
-    } catch (error) {
-      throw unavailable(error);
+        treeSize = seq;
+        lastHash = hash;
+        seqs.push(seq);
+      }
+      return seqs;
+    });
+  }
+
+  /**
+   * Writes groups until nothing is pending. `flushing` is cleared in the same synchronous step as the
+   * final emptiness check, so an append can never find a flush that is about to end and be left behind.
+   */
+  async function flush(): Promise<void> {
+    for (;;) {
+      if (pending.length === 0) {
+        flushing = null;
+        return;
+      }
+      const group = pending.length <= MAX_GROUP ? pending : pending.slice(0, MAX_GROUP);
+      pending = pending.length <= MAX_GROUP ? [] : pending.slice(MAX_GROUP);
+      try {
+        const seqs = await writeGroup(group);
+        group.forEach((entry, index) => entry.resolve({ id: entry.id, seq: seqs[index] }));
+      } catch (error) {
+        if (group.length === 1) {
+          group[0].reject(unavailable(error));
+          continue;
+        }
+        // One failing record must not take the others with it: retry them one by one.
+        for (const entry of group) {
+          try {
+            const [seq] = await writeGroup([entry]);
+            entry.resolve({ id: entry.id, seq });
+          } catch (single) {
+            entry.reject(unavailable(single));
+          }
+        }
+      }
     }
+  }
+
+  function append(event: AuditEvent, appendOptions: AuditAppendOptions = {}): Promise<AuditAppendResult> {
+    if (closed) return Promise.reject(new GatewayError('unavailable', 'audit store is closed'));
+    if (appendOptions.id !== undefined && !AUDIT_ID_PATTERN.test(appendOptions.id)) {
+      return Promise.reject(new GatewayError('internal_error', 'audit record id must come from newAuditId()'));
+    }
+    const id = appendOptions.id ?? newAuditId();
+    let eventText: string;
+    try {
+      eventText = canonicalJson(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<AuditAppendResult>((resolve, reject) => {
+      pending.push({ id, eventText, decision: event.decision ?? null, policy: event.policy?.name ?? null, resolve, reject });
+      if (!flushing) flushing = flush();
+    });
   }
 
   async function list(filter: AuditFilter): Promise<AuditPage> {
@@ -363,6 +423,8 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
+    // Appends already accepted are written before the driver closes.
+    while (flushing) await flushing;
     await driver.close();
   }
 

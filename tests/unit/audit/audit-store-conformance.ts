@@ -253,6 +253,33 @@ export function defineAuditStoreConformance(name: string, makeFixture: () => Pro
       expect(await store.verify()).toEqual(expect.objectContaining({ ok: true, records: 65 }));
     });
 
+    test('concurrent appends are committed in groups: every record keeps its own seq, checkpoints inside a group are written, the log verifies', async () => {
+      const results = await Promise.all(Array.from({ length: 30 }, (_, index) => store.append(buildAuditEvent(sampleFields(index + 1), 'full'))));
+      expect(results.map((result) => result.seq).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 30 }, (_, index) => index + 1));
+      expect(new Set(results.map((result) => result.id)).size).toBe(30);
+      for (const result of results) expect((await store.get(result.id!))?.seq).toBe(result.seq);
+      expect(await store.verify()).toEqual(expect.objectContaining({ ok: true, records: 30 }));
+      // checkpointInterval is 4 here: tree sizes 4, 8, …, 28 each have a checkpoint that proves against.
+      const proof = await store.prove(results[0].id!);
+      expect(proof?.tree_size).toBe(30);
+    });
+
+    test('a record that fails inside a group fails alone; the others of its group are written', async () => {
+      const [first] = await appendMany(store, 1);
+      const batch = Array.from({ length: 12 }, (_, index) =>
+        store.append(buildAuditEvent(sampleFields(index + 2), 'full'), index === 5 ? { id: first.id } : {}).then(
+          (result) => ({ ok: true as const, seq: result.seq }),
+          (error: Error) => ({ ok: false as const, error }),
+        ),
+      );
+      const outcomes = await Promise.all(batch);
+      expect(outcomes.filter((outcome) => !outcome.ok)).toHaveLength(1);
+      expect(outcomes[5].ok).toBe(false);
+      const written = outcomes.filter((outcome) => outcome.ok).map((outcome) => (outcome as { seq: number }).seq).sort((a, b) => a - b);
+      expect(written).toEqual(Array.from({ length: 11 }, (_, index) => index + 2));
+      expect(await store.verify()).toEqual(expect.objectContaining({ ok: true, records: 12 }));
+    });
+
     test('health reports the store', async () => {
       expect(await store.health()).toEqual(expect.objectContaining({ ok: true, mode: 'sync' }));
     });
