@@ -13,6 +13,7 @@ export function canonicalJson(value: unknown): string {
   return encode(value, 0);
 }
 
+// One pass with string concatenation (V8 builds ropes): no per-level arrays for map/filter/join.
 function encode(value: unknown, depth: number): string {
   if (depth > CANONICAL_JSON_MAX_DEPTH) throw new TypeError(`canonicalJson: nesting deeper than ${CANONICAL_JSON_MAX_DEPTH}`);
   if (value === null) return 'null';
@@ -26,13 +27,26 @@ function encode(value: unknown, depth: number): string {
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) {
-        return `[${value.map((item) => (item === undefined ? 'null' : encode(item, depth + 1))).join(',')}]`;
+        let text = '[';
+        for (let index = 0; index < value.length; index++) {
+          if (index > 0) text += ',';
+          const item: unknown = value[index];
+          text += item === undefined ? 'null' : encode(item, depth + 1);
+        }
+        return `${text}]`;
       }
       const object = value as Record<string, unknown>;
-      const keys = Object.keys(object)
-        .filter((key) => object[key] !== undefined)
-        .sort();
-      return `{${keys.map((key) => `${JSON.stringify(key)}:${encode(object[key], depth + 1)}`).join(',')}}`;
+      const keys = Object.keys(object).sort();
+      let text = '{';
+      let first = true;
+      for (const key of keys) {
+        const member = object[key];
+        if (member === undefined) continue;
+        text += first ? JSON.stringify(key) : `,${JSON.stringify(key)}`;
+        text += `:${encode(member, depth + 1)}`;
+        first = false;
+      }
+      return `${text}}`;
     }
     default:
       throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
