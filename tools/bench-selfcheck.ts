@@ -4,8 +4,9 @@
  * Texts: WikiBio GPT-3 samples from ../shared/data when present (passages concatenated to 1,000 words),
  * otherwise a seeded synthetic biography generator. The NLI row uses the tiny random-weight fixture model
  * (plumbing cost only; a real cross-encoder is far slower). With `--model DIR` (an ONNX model folder such
- * as models/rein-demo) it also measures end to end with sampling: one answer plus `--samples` extra
- * samples drawn in one batch (n = samples), then the unigram-max check, over `--e2e-runs` seeds.
+ * as models/rein-demo) it also measures end to end with sampling through a real `rein serve` over HTTP:
+ * a chat request with `checks.self_consistency` (the answer plus `--samples` extra samples, scored with
+ * unigram-max) against the same request without the check, over `--e2e-runs` seeds.
  * Speed belongs here, never in jest.
  *
  *   npm run build && node dist/tools/bench-selfcheck.js [--runs N] [--words N] [--samples N]
@@ -19,7 +20,6 @@ import { parseArgs } from '../src/cli/args';
 import { createBuiltinOutputChecks } from '../src/safety/checks';
 import type { OutputCheck, OutputCheckContext } from '../src/safety/detector';
 import { parseJson } from '../src/util/parse-json';
-import type { Backend, BackendRequest } from '../src/backends/backend';
 import { mulberry32 } from '../src/util/mulberry32';
 
 const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '../package.json')) ? '..' : '../..');
@@ -96,55 +96,73 @@ function summarize(values: number[]): Latency {
   return { p50: round(percentile(sorted, 0.5)), p99: round(percentile(sorted, 0.99)), mean: round(sorted.reduce((sum, value) => sum + value, 0) / sorted.length) };
 }
 
-async function generateTexts(backend: Backend, request: BackendRequest): Promise<string[]> {
-  const texts = Array.from({ length: request.n }, () => '');
-  for await (const event of backend.generate(request, new AbortController().signal)) {
-    if (event.type === 'token-delta') texts[event.choice] += event.text;
-  }
-  return texts;
-}
-
-/** End to end on an ONNX model: answer, then `samples` more in one batch, then the check. */
-async function endToEnd(modelDir: string, prompt: string, maxTokens: number, sampleCount: number, runs: number, check: OutputCheck) {
-  const { createOnnxBackend } = await import('../src/backends/onnx/onnx-backend');
-  const backend = await createOnnxBackend({ modelDir });
+/**
+ * End to end through a real `rein serve` on the ONNX model folder, over HTTP, as a user calls it:
+ * `POST /v1/generate` with chat messages and `checks.self_consistency.samples`, so the answer, the extra
+ * samples (one batch in the scheduler) and the unigram-max scoring all run in the gateway. Reports the
+ * request latency and the gateway's own stage timings (`timings_ms`), with and without the check.
+ */
+async function endToEnd(modelDir: string, prompt: string, maxTokens: number, sampleCount: number, runs: number) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'serve', '--model', path.resolve(modelDir), '--port', '0', '--log-level', 'error'], {
+    cwd: ROOT,
+    env: { ...process.env, REIN_PRINT_PORT: '1', REIN_AUDIT_DB: `sqlite:${path.join(os.tmpdir(), `rein-bench-selfcheck-${process.pid}.sqlite`)}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   try {
-    const model = backend.models()[0].id;
-    const base: BackendRequest = {
-      model, prompt, maxTokens, temperature: 1, topP: 1, topK: 0, minP: 0, repetitionPenalty: 1, seed: 0, stop: [], n: 1, stream: false,
-    };
-    const total: number[] = [];
-    const sampling: number[] = [];
-    const checking: number[] = [];
-    for (let run = 0; run < runs + 1; run++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => reject(new Error(`rein serve did not start:\n${output}`)), 120000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /REIN_LISTENING (\d+)/.exec(output);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`rein serve exited with ${code}:\n${output}`)));
+    });
+    const ask = async (seed: number, withCheck: boolean) => {
+      const body = {
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: maxTokens,
+        temperature: 1,
+        seed,
+        policy: 'permissive',
+        ...(withCheck ? { checks: { self_consistency: { samples: sampleCount } } } : {}),
+      };
       const start = performance.now();
-      const [answer] = await generateTexts(backend, { ...base, seed: run * 100 });
-      const drawStart = performance.now();
-      const context: OutputCheckContext = {
-        role: 'prompt',
-        params: { variant: 'unigram-max', samples: sampleCount },
-        signal: new AbortController().signal,
-        drawSamples: (count, temperature) => generateTexts(backend, { ...base, n: count, temperature, seed: run * 100 + 1 }),
-      };
-      let checkStart = 0;
-      const timedContext: OutputCheckContext = {
-        ...context,
-        drawSamples: async (count, temperature) => {
-          const samples = await context.drawSamples!(count, temperature);
-          checkStart = performance.now();
-          return samples;
-        },
-      };
-      await check.check(answer, timedContext);
-      const end = performance.now();
-      if (run === 0) continue; // warm-up
-      total.push(end - start);
-      sampling.push(checkStart - drawStart);
-      checking.push(end - checkStart);
+      const response = await fetch(`http://127.0.0.1:${port}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await response.json()) as { timings_ms?: Record<string, number>; usage?: { completion_tokens: number }; consistency?: { score: number }; error?: unknown };
+      if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${JSON.stringify(json)}`);
+      return { ms: performance.now() - start, timings: json.timings_ms ?? {}, tokens: json.usage?.completion_tokens ?? 0, score: json.consistency?.score };
+    };
+    await ask(1, true); // warm-up
+    const rows = { plain: [] as number[], checked: [] as number[], generate: [] as number[], output_checks: [] as number[], tokens: [] as number[], scores: [] as number[] };
+    for (let run = 0; run < runs; run++) {
+      rows.plain.push((await ask(100 + run, false)).ms);
+      const checked = await ask(100 + run, true);
+      rows.checked.push(checked.ms);
+      rows.generate.push(checked.timings.generate ?? NaN);
+      rows.output_checks.push(checked.timings.output_checks ?? NaN);
+      rows.tokens.push(checked.tokens);
+      if (checked.score !== undefined) rows.scores.push(checked.score);
     }
-    return { model: modelDir, prompt, max_tokens: maxTokens, samples: sampleCount, runs, total_ms: summarize(total), sampling_ms: summarize(sampling), check_ms: summarize(checking) };
+    return {
+      model: modelDir, prompt, max_tokens: maxTokens, samples: sampleCount, runs,
+      request_ms_without_check: summarize(rows.plain),
+      request_ms_with_check: summarize(rows.checked),
+      stage_generate_ms: summarize(rows.generate),
+      stage_output_checks_ms: summarize(rows.output_checks),
+      answer_tokens_mean: rows.tokens.reduce((sum, value) => sum + value, 0) / Math.max(1, rows.tokens.length),
+      scored: rows.scores.length,
+    };
   } finally {
-    await backend.close();
+    child.kill('SIGTERM');
+    fs.rmSync(path.join(os.tmpdir(), `rein-bench-selfcheck-${process.pid}.sqlite`), { force: true });
   }
 }
 
@@ -185,7 +203,6 @@ async function main(argv: string[]): Promise<number> {
       Number(args.values['max-tokens'] ?? 128),
       sampleCount,
       Number(args.values['e2e-runs'] ?? 10),
-      byId.get('self_consistency')!,
     );
     process.stderr.write(`end to end: ${JSON.stringify(endToEndResult)}\n`);
   }
