@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { loadModelFolder } from './load-model-folder';
+import { spinningConfig } from './session-worker';
 
 export interface BareGreedyLoop {
   /** Greedy tokens after `promptIds` for each of `batch` copies; stops at `maxTokens` or (batch 1) EOS. */
@@ -15,13 +16,21 @@ export interface BareGreedyLoop {
   close(): Promise<void>;
 }
 
-export async function createBareGreedyLoop(options: { dir: string; intraOpNumThreads?: number; executionProvider?: 'cpu' | 'cuda' }): Promise<BareGreedyLoop> {
+export async function createBareGreedyLoop(options: {
+  dir: string;
+  intraOpNumThreads?: number;
+  intraOpSpinning?: boolean;
+  executionProvider?: 'cpu' | 'cuda';
+}): Promise<BareGreedyLoop> {
   const folder = loadModelFolder(options.dir);
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: options.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
   };
   if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
+  // The same session settings as the backend's, so the two are compared on equal terms.
+  const extra = spinningConfig(options.intraOpSpinning);
+  if (extra) sessionOptions.extra = extra;
   const session = await ort.InferenceSession.create(fs.readFileSync(folder.onnxPath), sessionOptions);
   const pastNames = session.inputNames.filter((name) => name.startsWith('past_key_values.'));
   const presentNames = pastNames.map((name) => name.replace('past_key_values.', 'present.'));

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import type { PlainTensor, SessionWorker, SessionWorkerOptions, TensorMetadata } from './session-worker';
+import { spinningConfig, type PlainTensor, type SessionWorker, type SessionWorkerOptions, type TensorMetadata } from './session-worker';
 
 export async function startInlineSession(modelPath: string, options: SessionWorkerOptions = {}): Promise<SessionWorker> {
   const sessionOptions: ort.InferenceSession.SessionOptions = {
@@ -14,6 +14,8 @@ export async function startInlineSession(modelPath: string, options: SessionWork
     graphOptimizationLevel: 'all',
   };
   if (options.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = options.intraOpNumThreads;
+  const extra = spinningConfig(options.intraOpSpinning);
+  if (extra) sessionOptions.extra = extra;
   const session = await ort.InferenceSession.create(fs.readFileSync(modelPath), sessionOptions);
   const metadata = (session as unknown as { inputMetadata?: TensorMetadata[] }).inputMetadata;
   return {

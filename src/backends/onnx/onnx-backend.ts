@@ -23,6 +23,8 @@ export interface OnnxBackendOptions {
   modelId?: string;
   executionProvider?: ExecutionProvider;
   intraOpNumThreads?: number;
+  /** onnxruntime's pool threads spin between operators (off by default; see session-worker.ts). */
+  intraOpSpinning?: boolean;
   /** Where onnxruntime runs: 'worker' (default, keeps the event loop free) or 'inline' (see onnx-model.ts). */
   executor?: 'worker' | 'inline';
   /** Sequences per forward pass (continuous batching), default 16. */
@@ -70,6 +72,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<On
     id: options.modelId,
     executionProvider: options.executionProvider,
     intraOpNumThreads: options.intraOpNumThreads,
+    intraOpSpinning: options.intraOpSpinning,
     executor: options.executor,
   });
   const scheduler = new BatchScheduler(model, {

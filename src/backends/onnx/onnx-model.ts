@@ -39,6 +39,8 @@ export interface OnnxModelOptions {
   /** 'cpu' (default) or 'cuda' (needs onnxruntime-node's CUDA libraries installed). */
   executionProvider?: ExecutionProvider;
   intraOpNumThreads?: number;
+  /** onnxruntime's pool threads spin between operators (off by default; see session-worker.ts). */
+  intraOpSpinning?: boolean;
   /**
    * 'worker' (default): the session runs on a worker thread and never blocks the event loop.
    * 'inline': on the calling thread — no per-step thread hop, but it blocks the event loop (CLI, benches).
@@ -120,7 +122,7 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
 
   let session: SessionWorker;
   try {
-    const sessionOptions = { executionProvider: options.executionProvider, intraOpNumThreads: options.intraOpNumThreads };
+    const sessionOptions = { executionProvider: options.executionProvider, intraOpNumThreads: options.intraOpNumThreads, intraOpSpinning: options.intraOpSpinning };
     session = options.executor === 'inline' ? await startInlineSession(folder.onnxPath, sessionOptions) : await startSessionWorker(folder.onnxPath, sessionOptions);
   } catch (error) {
     const message = (error as Error).message ?? String(error);
