@@ -233,6 +233,11 @@ export class BatchScheduler {
         const joined = await this.admit();
         if (this.rows.length === 0 && !joined) break;
         if (this.rows.length > 0) await this.decodeStep();
+        // A sequence that just ended has woken its consumer, which may send its next request at once
+        // (a closed-loop client, a retry, the next turn of a conversation): one macrotask hop lets those
+        // calls land in the queue, so they join at the next boundary, prefilled together, instead of one
+        // step later, each in a prefill of its own.
+        if (this.rows.some((row) => row.ended) && this.rows.length + this.admitting.length <= this.maxBatchSize) await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       // A failed forward pass fails every job in flight; the batch starts again empty.
