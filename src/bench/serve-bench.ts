@@ -12,6 +12,10 @@
  *
  * Usage: rein bench serve [--concurrency 1,4,16,64] [--constraint FILE] [--out FILE] [--model DIR]
  *        [--max-tokens N] [--requests N] [--max-batch N] [--threads N] [--executor worker|inline]
+ *        [--spinning on|off]  (onnxruntime's pool threads spin between operators; off by default)
+ *        [--duration S]  (each level a fixed S-second window instead of --requests per client: every
+ *        client keeps a request in flight all through it, so the level measures that many concurrent
+ *        streams, not the tail where the last clients finish their last requests alone)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +24,7 @@ import { ArgError, parseArgs } from '../cli/args';
 import { createOnnxBackend } from '../backends/onnx/onnx-backend';
 import { createBareGreedyLoop } from '../backends/onnx/bare-greedy-loop';
 import type { BackendRequest } from '../backends/backend';
+import type { BatchStats } from '../backends/onnx/batch-scheduler';
 import type { CompiledConstraint, ConstraintSpec } from '../decoding/constraint';
 import { parseJson } from '../util/parse-json';
 
@@ -39,6 +44,7 @@ export interface ServeBenchLevel {
   tokens_per_s: number;
   ttft_ms_p50: number;
   ttft_ms_p99: number;
+  /** Requests completed (with --duration: completed inside the window). */
   requests: number;
   completion_tokens: number;
   wall_s: number;
@@ -56,6 +62,10 @@ export interface ServeBenchResult {
   max_tokens: number;
   max_batch: number;
   executor: string;
+  /** Seconds per level with --duration (absent: --requests per client). */
+  duration_s?: number;
+  /** Whether onnxruntime's pool threads spun between operators. */
+  spinning: boolean;
   load_average: number[];
 }
 
@@ -94,10 +104,13 @@ export async function runServeBench(options: {
   concurrency: number[];
   maxTokens: number;
   requestsPerClient: number;
+  /** Seconds per level (a fixed window, clients in a closed loop); unset: `requestsPerClient` requests each. */
+  durationS?: number;
   maxBatch: number;
   threads?: number;
   constraintFile?: string;
   executor?: 'worker' | 'inline';
+  spinning?: boolean;
 }): Promise<ServeBenchResult> {
   const backend = await createOnnxBackend({
     modelDir: options.modelDir,
@@ -105,8 +118,9 @@ export async function runServeBench(options: {
     intraOpNumThreads: options.threads,
     maxWaitingJobs: 4096,
     executor: options.executor,
+    intraOpSpinning: options.spinning,
   });
-  const bare = await createBareGreedyLoop({ dir: options.modelDir, intraOpNumThreads: options.threads });
+  const bare = await createBareGreedyLoop({ dir: options.modelDir, intraOpNumThreads: options.threads, intraOpSpinning: options.spinning });
   try {
     const model = backend.models()[0].id;
     let constraint: CompiledConstraint | undefined;
@@ -146,33 +160,64 @@ export async function runServeBench(options: {
     for (const concurrency of options.concurrency) {
       const ttfts: number[] = [];
       let tokens = 0;
+      let requests = 0;
       const before = backend.batchStats();
+      let after: BatchStats | undefined;
       const started = performance.now();
+      const durationMs = options.durationS !== undefined ? options.durationS * 1000 : undefined;
       const perClient = Math.max(options.requestsPerClient, Math.ceil(MIN_REQUESTS_PER_LEVEL / concurrency));
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          for (let turn = 0; turn < perClient; turn++) {
-            const sent = performance.now();
-            let first = true;
-            for await (const event of backend.generate(request(counter++), new AbortController().signal)) {
-              if (event.type === 'token-delta' && first) {
-                ttfts.push(performance.now() - sent);
-                first = false;
+      // --duration: a fixed window in which every client keeps a request in flight; tokens count when
+      // delivered inside it, and the requests still running at its end are cancelled.
+      const inFlight = new Set<AbortController>();
+      let windowOpen = true;
+      const timer =
+        durationMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              windowOpen = false;
+              after = backend.batchStats();
+              for (const controller of inFlight) controller.abort();
+            }, durationMs);
+      try {
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            for (let turn = 0; durationMs === undefined ? turn < perClient : windowOpen; turn++) {
+              const sent = performance.now();
+              let first = true;
+              const controller = new AbortController();
+              inFlight.add(controller);
+              try {
+                for await (const event of backend.generate(request(counter++), controller.signal)) {
+                  if (event.type === 'token-delta') {
+                    if (first) {
+                      ttfts.push(performance.now() - sent);
+                      first = false;
+                    }
+                    if (durationMs !== undefined && windowOpen) tokens += event.tokenIds.length;
+                  }
+                  if (event.type === 'choice-end' && durationMs === undefined) tokens += event.completionTokens;
+                }
+                if (windowOpen) requests++;
+              } catch (error) {
+                if ((error as Error).name !== 'AbortError' || windowOpen) throw error;
+              } finally {
+                inFlight.delete(controller);
               }
-              if (event.type === 'choice-end') tokens += event.completionTokens;
             }
-          }
-        }),
-      );
-      const wall = (performance.now() - started) / 1000;
-      const after = backend.batchStats();
+          }),
+        );
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
+      const wall = durationMs !== undefined ? durationMs / 1000 : (performance.now() - started) / 1000;
+      after ??= backend.batchStats();
       const steps = after.steps - before.steps;
       levels.push({
         concurrency,
         tokens_per_s: round(tokens / wall),
         ttft_ms_p50: round(percentile(ttfts, 0.5), 2),
         ttft_ms_p99: round(percentile(ttfts, 0.99), 2),
-        requests: concurrency * perClient,
+        requests,
         completion_tokens: tokens,
         wall_s: round(wall, 3),
         decode_steps: steps,
@@ -184,6 +229,8 @@ export async function runServeBench(options: {
           rebuild: round(after.rebuildMs - before.rebuildMs),
         },
       });
+      // Let the cancelled requests leave the batch before the next level starts.
+      while (backend.load().running + backend.load().waiting > 0) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     return {
       model,
@@ -193,6 +240,8 @@ export async function runServeBench(options: {
       max_tokens: options.maxTokens,
       max_batch: options.maxBatch,
       executor: options.executor ?? 'worker',
+      spinning: options.spinning === true,
+      ...(options.durationS !== undefined ? { duration_s: options.durationS } : {}),
       load_average: os.loadavg().map((value) => round(value, 2)),
     };
   } finally {
@@ -204,7 +253,7 @@ export async function runServeBench(options: {
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor'] });
+    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor', 'spinning', 'duration'] });
   } catch (error) {
     process.stderr.write(`rein bench serve: ${(error as Error).message}\n`);
     return 2;
@@ -222,6 +271,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('rein bench serve: --executor takes worker or inline\n');
     return 2;
   }
+  const duration = args.values.duration === undefined ? undefined : Number(args.values.duration);
+  if (duration !== undefined && !(Number.isFinite(duration) && duration > 0 && duration <= 600)) {
+    process.stderr.write('rein bench serve: --duration takes seconds, more than 0 and at most 600\n');
+    return 2;
+  }
+  const spinning = args.values.spinning ?? 'off';
+  if (spinning !== 'on' && spinning !== 'off') {
+    process.stderr.write('rein bench serve: --spinning takes on or off\n');
+    return 2;
+  }
   const modelDir = path.resolve(args.values.model ?? path.join(root, 'models', 'rein-demo'));
   try {
     const result = await runServeBench({
@@ -229,12 +288,14 @@ export async function run(argv: string[]): Promise<number> {
       concurrency,
       maxTokens: numbers.maxTokens,
       requestsPerClient: numbers.requests,
+      durationS: duration,
       maxBatch: numbers.maxBatch,
       threads: args.values.threads === undefined ? undefined : Number(args.values.threads),
       constraintFile: args.values.constraint,
       executor,
+      spinning: spinning === 'on',
     });
-    process.stdout.write(`model ${result.model}, executor ${result.executor}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
+    process.stdout.write(`model ${result.model}, executor ${result.executor}, spinning ${result.spinning ? 'on' : 'off'}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
     process.stdout.write('concurrency  tokens/s  ttft p50 ms  ttft p99 ms  rows/step  ms in decode passes / prefills / choosing / cache rebuilds\n');
     for (const level of result.levels) {
       const time = level.scheduler_ms;

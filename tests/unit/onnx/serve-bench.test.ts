@@ -25,6 +25,18 @@ describe('rein bench serve', () => {
     }
   });
 
+  test('--duration: a fixed window per level, requests still running at its end cancelled', async () => {
+    const result = await runServeBench({ modelDir: TINY_LLAMA, concurrency: [3], maxTokens: 400, requestsPerClient: 1, durationS: 1, maxBatch: 4 });
+    const [level] = result.levels;
+    expect(result.duration_s).toBe(1);
+    expect(level.wall_s).toBe(1);
+    expect(level.completion_tokens).toBeGreaterThan(0);
+    // Three clients all through the window: steps were shared, never by more than three rows.
+    expect(level.rows_per_step).toBeGreaterThan(1);
+    expect(level.rows_per_step).toBeLessThanOrEqual(3);
+    expect(level.tokens_per_s).toBeCloseTo(level.completion_tokens, 0);
+  });
+
   test('writes --out and refuses bad arguments', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rein-serve-')), 'serve.json');
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -37,6 +49,8 @@ describe('rein bench serve', () => {
       expect(await run(['--concurrency', 'many'])).toBe(2);
       expect(await run(['--unknown'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--executor', 'gpu'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--duration', '0'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--spinning', 'maybe'])).toBe(2);
     } finally {
       write.mockRestore();
       writeError.mockRestore();
