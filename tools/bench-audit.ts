@@ -2,6 +2,7 @@
  * bench-audit: what the audit trail costs.
  *   - per-request audit cost in sync mode (build the event at the `redacted` level + append, resolved
  *     after commit), p50/p99, on SQLite (WAL, synchronous=NORMAL) and on PostgreSQL;
+ *   - appends per second with 1, 8 and 64 concurrent writers (group commit batches the concurrent ones);
  *   - time to verify a log of 100,000 records on SQLite (chain, MACs, Merkle checkpoints, head).
  * Run: npm run build && node dist/tools/bench-audit.js [--appends N] [--verify-records N] [--postgres URL|none] [--out FILE]
  * Writes JSON to stdout (and --out). Temporary databases are removed afterwards (the PostgreSQL schema is dropped).
@@ -63,6 +64,23 @@ async function measureAppends(store: AuditStore, count: number): Promise<{ n: nu
   return { n: count, p50_ms: round(percentile(sorted, 50)), p99_ms: round(percentile(sorted, 99)), mean_ms: round(samples.reduce((a, b) => a + b, 0) / samples.length) };
 }
 
+/** Appends per second with `clients` concurrent writers (closed loop) — the effect of group commit. */
+async function measureThroughput(store: AuditStore, clients: number, durationMs: number): Promise<{ clients: number; appends: number; appends_per_s: number }> {
+  let appended = 0;
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let index = 0; performance.now() < deadline; index++) {
+        await store.append(buildAuditEvent(fields(client * 1_000_000 + index), 'redacted'));
+        appended++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { clients, appends: appended, appends_per_s: Math.round(appended / seconds) };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), { strings: ['appends', 'verify-records', 'postgres', 'out'] });
   const appends = Number(args.values.appends ?? 2000);
@@ -74,6 +92,8 @@ async function main(): Promise<void> {
     process.stderr.write(`bench-audit: ${appends} sync appends on SQLite\n`);
     const sqlite = await openAuditStore(`sqlite:${path.join(dir, 'append.sqlite')}`, { hmacKey: KEY });
     result.sqlite_append = await measureAppends(sqlite, appends);
+    result.sqlite_concurrent = [];
+    for (const clients of [1, 8, 64]) (result.sqlite_concurrent as unknown[]).push(await measureThroughput(sqlite, clients, 2000));
     await sqlite.close();
 
     if (postgresUrl !== 'none') {
@@ -82,6 +102,8 @@ async function main(): Promise<void> {
         process.stderr.write(`bench-audit: ${appends} sync appends on PostgreSQL\n`);
         const postgres = await openAuditStore(`${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}schema=${schema}`, { hmacKey: KEY });
         result.postgres_append = await measureAppends(postgres, appends);
+        result.postgres_concurrent = [];
+        for (const clients of [1, 8, 64]) (result.postgres_concurrent as unknown[]).push(await measureThroughput(postgres, clients, 2000));
         await postgres.close();
         // Baseline: one durable INSERT + COMMIT of the same size on the same server (what any audit write costs).
         const client = new Client({ connectionString: postgresUrl });
