@@ -12,6 +12,7 @@
  *
  * Usage: rein bench serve [--concurrency 1,4,16,64] [--constraint FILE] [--out FILE] [--model DIR]
  *        [--max-tokens N] [--requests N] [--max-batch N] [--threads N] [--executor worker|inline]
+ *        [--prefill-lane on|off]  (prompt prefills on a second session alongside decode steps; off by default)
  *        [--spinning on|off]  (onnxruntime's pool threads spin between operators; off by default)
  *        [--duration S]  (each level a fixed S-second window instead of --requests per client: every
  *        client keeps a request in flight all through it, so the level measures that many concurrent
@@ -51,7 +52,7 @@ export interface ServeBenchLevel {
   /** Decode steps at this level, the mean rows per step, and where the scheduler's time went (ms). */
   decode_steps: number;
   rows_per_step: number;
-  scheduler_ms: { decode_forward: number; prefill: number; choose: number; rebuild: number };
+  scheduler_ms: { decode_forward: number; prefill: number; prefill_wait: number; choose: number; rebuild: number };
 }
 
 export interface ServeBenchResult {
@@ -64,6 +65,8 @@ export interface ServeBenchResult {
   executor: string;
   /** Seconds per level with --duration (absent: --requests per client). */
   duration_s?: number;
+  /** Whether prompt prefills ran on a session of their own, alongside decode steps. */
+  prefill_lane: boolean;
   /** Whether onnxruntime's pool threads spun between operators. */
   spinning: boolean;
   load_average: number[];
@@ -111,6 +114,7 @@ export async function runServeBench(options: {
   constraintFile?: string;
   executor?: 'worker' | 'inline';
   spinning?: boolean;
+  prefillLane?: boolean;
 }): Promise<ServeBenchResult> {
   const backend = await createOnnxBackend({
     modelDir: options.modelDir,
@@ -119,6 +123,7 @@ export async function runServeBench(options: {
     maxWaitingJobs: 4096,
     executor: options.executor,
     intraOpSpinning: options.spinning,
+    prefillLane: options.prefillLane,
   });
   const bare = await createBareGreedyLoop({ dir: options.modelDir, intraOpNumThreads: options.threads, intraOpSpinning: options.spinning });
   try {
@@ -225,6 +230,7 @@ export async function runServeBench(options: {
         scheduler_ms: {
           decode_forward: round(after.forwardMs - before.forwardMs),
           prefill: round(after.prefillMs - before.prefillMs),
+          prefill_wait: round(after.prefillWaitMs - before.prefillWaitMs),
           choose: round(after.chooseMs - before.chooseMs),
           rebuild: round(after.rebuildMs - before.rebuildMs),
         },
@@ -241,6 +247,7 @@ export async function runServeBench(options: {
       max_batch: options.maxBatch,
       executor: options.executor ?? 'worker',
       spinning: options.spinning === true,
+      prefill_lane: backend.model.prefillLane,
       ...(options.durationS !== undefined ? { duration_s: options.durationS } : {}),
       load_average: os.loadavg().map((value) => round(value, 2)),
     };
@@ -253,7 +260,7 @@ export async function runServeBench(options: {
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor', 'spinning', 'duration'] });
+    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor', 'spinning', 'duration', 'prefill-lane'] });
   } catch (error) {
     process.stderr.write(`rein bench serve: ${(error as Error).message}\n`);
     return 2;
@@ -281,6 +288,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('rein bench serve: --spinning takes on or off\n');
     return 2;
   }
+  const prefillLane = args.values['prefill-lane'];
+  if (prefillLane !== undefined && prefillLane !== 'on' && prefillLane !== 'off') {
+    process.stderr.write('rein bench serve: --prefill-lane takes on or off\n');
+    return 2;
+  }
   const modelDir = path.resolve(args.values.model ?? path.join(root, 'models', 'rein-demo'));
   try {
     const result = await runServeBench({
@@ -294,14 +306,15 @@ export async function run(argv: string[]): Promise<number> {
       constraintFile: args.values.constraint,
       executor,
       spinning: spinning === 'on',
+      prefillLane: prefillLane === undefined ? undefined : prefillLane === 'on',
     });
-    process.stdout.write(`model ${result.model}, executor ${result.executor}, spinning ${result.spinning ? 'on' : 'off'}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
-    process.stdout.write('concurrency  tokens/s  ttft p50 ms  ttft p99 ms  rows/step  ms in decode passes / prefills / choosing / cache rebuilds\n');
+    process.stdout.write(`model ${result.model}, executor ${result.executor}, prefill lane ${result.prefill_lane ? 'on' : 'off'}, spinning ${result.spinning ? 'on' : 'off'}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
+    process.stdout.write('concurrency  tokens/s  ttft p50 ms  ttft p99 ms  rows/step  ms in decode passes / prefills (waited for) / choosing / cache rebuilds\n');
     for (const level of result.levels) {
       const time = level.scheduler_ms;
       process.stdout.write(
         `${String(level.concurrency).padEnd(11)}  ${String(level.tokens_per_s).padEnd(8)}  ${String(level.ttft_ms_p50).padEnd(11)}  ${String(level.ttft_ms_p99).padEnd(11)}  ` +
-          `${String(level.rows_per_step).padEnd(9)}  ${time.decode_forward} / ${time.prefill} / ${time.choose} / ${time.rebuild}\n`,
+          `${String(level.rows_per_step).padEnd(9)}  ${time.decode_forward} / ${time.prefill} (${time.prefill_wait}) / ${time.choose} / ${time.rebuild}\n`,
       );
     }
     if (args.values.out) fs.writeFileSync(args.values.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -2,24 +2,32 @@
  * BatchScheduler: Rein's decode loop with continuous batching over one OnnxModel.
  *
  * Every request becomes a job with n sequences. Sequences wait in a fair queue (round-robin over
- * jobs, oldest first) and join the running batch between steps, up to `maxBatchSize`; each joining
- * job's prompt is prefilled once (batch of one, no padding) and its cache copied to its n rows. Then
- * one forward pass per step advances every running sequence; a sequence leaves the moment it ends or
- * its request is cancelled, and the cache is compacted at the next step boundary.
+ * jobs, oldest first) and are taken for the free slots (up to `maxBatchSize`) at step boundaries. The
+ * joiners' prompts are prefilled together (left-padded, in groups under the logits bound; a job's n
+ * sequences share one prefill row), each joiner's first token is chosen from its prefill logits, and
+ * its cache joins the batch at the next boundary. By default the prefill runs on the decode session
+ * between steps; with the model's prefill lane (`prefillLane`) it runs on a session of its own while
+ * the batch keeps decoding. Then one forward pass per step advances every running sequence; a sequence
+ * leaves the moment it ends or its request is cancelled, and the cache is compacted at the next step
+ * boundary (KvBatch.rebuild; leading columns no row attends to are trimmed then).
  *
- * Per sequence, at every step: repetition penalty → constraint mask (`session.mask` →
+ * A step feeds every row the same number of tokens: the fewest any row has pending — one, except when
+ * every row is in a jump-forward run. A longer forced run goes in over the next steps, so no row is ever
+ * padded, and no masked holes build up in the cache.
+ *
+ * Per sequence, at every choice: repetition penalty → constraint mask (`session.mask` →
  * `mask.applyTo`) → temperature / top-k / top-p / min-p → one draw from its own generator (seed + i)
- * → `session.advance` → jump-forward tokens from `session.forced()` appended without sampling (fed
- * in one multi-token step). Stops on EOS, a stop sequence, max_tokens, the context length, or
- * `session.finished`.
+ * → `session.advance` → jump-forward tokens from `session.forced()` appended without sampling.
+ * Stops on EOS, a stop sequence, max_tokens, the context length, or `session.finished`.
  *
  * Masks overlap the forward pass: the session runs on a worker thread, and while it computes step t
- * the event loop asks every constrained sequence for its forced tokens and its mask for step t's
- * logits (they depend only on tokens already chosen).
+ * the event loop asks every constrained sequence for its forced tokens and its mask for its next
+ * choice (they depend only on tokens already chosen).
  *
- * Batch independence: a sequence's draws come from its own generator, one per sampled token, and
- * its prompt is prefilled alone; decode steps share a padded batch, so the logits of a row can differ
- * from a solo run only by float rounding in the attention sums (tested equal on the fixtures).
+ * Batch independence: a sequence's draws come from its own generator, one per sampled token, and its
+ * prompt is prefilled with other joiners' only as left-padded rows; decode steps share a batch, so the
+ * logits of a row can differ from a solo run only by float rounding in the attention sums (tested equal
+ * on the fixtures, with forced runs split over steps and joins mid-decode).
  */
 import { GatewayError, toGatewayError } from '../../errors/gateway-error';
 import { TokenMask } from '../../decoding/token-mask';
@@ -51,6 +59,8 @@ export interface BatchStats {
   paddingTokens: number;
   forwardMs: number;
   prefillMs: number;
+  /** Time the decode loop waited on a prefill (no prefill lane, or nothing to decode meanwhile). */
+  prefillWaitMs: number;
   chooseMs: number;
   rebuildMs: number;
 }
@@ -115,13 +125,18 @@ export class BatchScheduler {
   private running = false;
   /** Sequences taken from the queue whose prefill is in progress. */
   private admitting: Sequence[] = [];
+  /** Prefilled sequences (first token chosen) waiting for the next step boundary to join the batch. */
+  private prefilled: Array<{ source: KvRowSource; sequence: Sequence }> = [];
+  /** The prefill in progress (one at a time), and the error it ended with, if any. */
+  private prefillTask: Promise<void> | null = null;
+  private prefillError: unknown = undefined;
   private closed = false;
   /**
    * Counters for tests, metrics and benches: decode steps, prefill passes, the largest batch, rows and
    * tokens fed by decode steps, and milliseconds spent waiting on decode passes, in prefills (their
    * passes and the choice of each joiner's first token), choosing tokens, and rebuilding the cache.
    */
-  stats: BatchStats = { steps: 0, maxRows: 0, prefills: 0, rowSteps: 0, fedTokens: 0, paddingTokens: 0, forwardMs: 0, prefillMs: 0, chooseMs: 0, rebuildMs: 0 };
+  stats: BatchStats = { steps: 0, maxRows: 0, prefills: 0, rowSteps: 0, fedTokens: 0, paddingTokens: 0, forwardMs: 0, prefillMs: 0, prefillWaitMs: 0, chooseMs: 0, rebuildMs: 0 };
 
   constructor(
     private readonly model: OnnxModel,
@@ -170,13 +185,16 @@ export class BatchScheduler {
   /** Sequences running and waiting now. */
   load(): { running: number; waiting: number } {
     const live = (row: Sequence): boolean => !row.ended;
-    return { running: this.rows.filter(live).length + this.admitting.filter(live).length, waiting: this.waitingJobs.reduce((sum, job) => sum + job.waiting.length, 0) };
+    const running = this.rows.filter(live).length + this.admitting.filter(live).length + this.prefilled.filter((entry) => live(entry.sequence)).length;
+    return { running, waiting: this.waitingJobs.reduce((sum, job) => sum + job.waiting.length, 0) };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const job of [...this.waitingJobs]) this.cancel(job, new GatewayError('unavailable', 'the model is shutting down'));
-    for (const row of [...this.rows, ...this.admitting]) this.cancel(row.job, new GatewayError('unavailable', 'the model is shutting down'));
+    for (const row of [...this.rows, ...this.admitting, ...this.prefilled.map((entry) => entry.sequence)]) {
+      this.cancel(row.job, new GatewayError('unavailable', 'the model is shutting down'));
+    }
     while (this.running) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
@@ -218,6 +236,7 @@ export class BatchScheduler {
     if (index >= 0) this.waitingJobs.splice(index, 1);
     for (const row of this.rows) if (row.job === job) row.ended = true;
     for (const row of this.admitting) if (row.job === job) row.ended = true;
+    for (const entry of this.prefilled) if (entry.sequence.job === job) entry.sequence.ended = true;
     job.channel.fail(error);
   }
 
@@ -229,24 +248,46 @@ export class BatchScheduler {
 
   private async loop(): Promise<void> {
     try {
-      while (!this.closed || this.rows.length > 0) {
-        const joined = await this.admit();
-        if (this.rows.length === 0 && !joined) break;
+      for (;;) {
+        this.throwPrefillError();
+        if (this.prefillTask === null && !this.closed) {
+          const joiners = this.takeJoiners();
+          if (joiners.size > 0) {
+            this.admitting = [...joiners.values()].flat();
+            const task = this.prefillJoiners(joiners)
+              .catch((error: unknown) => {
+                this.prefillError ??= error;
+              })
+              .finally(() => {
+                this.admitting = [];
+                if (this.prefillTask === task) this.prefillTask = null;
+              });
+            this.prefillTask = task;
+            // Without a lane of its own, or with no decode step to overlap, the prefill is waited for.
+            if (!this.model.prefillLane || this.rows.every((row) => row.ended)) await this.waitForPrefill();
+          }
+        }
+        this.throwPrefillError();
+        this.merge();
         if (this.rows.length > 0) await this.decodeStep();
+        else if (this.prefillTask !== null) await this.waitForPrefill();
+        else break;
         // A sequence that just ended has woken its consumer, which may send its next request at once
         // (a closed-loop client, a retry, the next turn of a conversation): one macrotask hop lets those
         // calls land in the queue, so they join at the next boundary, prefilled together, instead of one
         // step later, each in a prefill of its own.
-        if (this.rows.some((row) => row.ended) && this.rows.length + this.admitting.length <= this.maxBatchSize) await new Promise((resolve) => setImmediate(resolve));
+        if (this.rows.some((row) => row.ended)) await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (error) {
       // A failed forward pass fails every job in flight; the batch starts again empty.
       const failure = toGatewayError(error);
-      const jobs = new Set(this.rows.map((row) => row.job));
+      const jobs = new Set([...this.rows, ...this.admitting, ...this.prefilled.map((entry) => entry.sequence)].map((row) => row.job));
       for (const job of jobs) this.cancel(job, failure);
-      for (const row of this.admitting) this.cancel(row.job, failure);
+      if (this.prefillTask !== null) await this.prefillTask;
+      this.prefillError = undefined;
       this.rows = [];
       this.admitting = [];
+      this.prefilled = [];
       this.batch.rebuild([]);
     } finally {
       this.running = false;
@@ -254,17 +295,23 @@ export class BatchScheduler {
     }
   }
 
-  /** Drops ended rows, prefills joiners (round-robin over waiting jobs), rebuilds the cache. */
-  private async admit(): Promise<boolean> {
-    const kept: KvRowSource[] = [];
-    const keptRows: Sequence[] = [];
-    this.rows.forEach((row, index) => {
-      if (!row.ended) {
-        kept.push(this.batch.source(index));
-        keptRows.push(row);
-      }
-    });
-    let free = this.maxBatchSize - keptRows.length;
+  private throwPrefillError(): void {
+    if (this.prefillError === undefined) return;
+    const error = this.prefillError;
+    this.prefillError = undefined;
+    throw error;
+  }
+
+  private async waitForPrefill(): Promise<void> {
+    const started = performance.now();
+    if (this.prefillTask !== null) await this.prefillTask;
+    this.stats.prefillWaitMs += performance.now() - started;
+  }
+
+  /** Sequences from the queue for the free slots, round-robin over waiting jobs (oldest first). */
+  private takeJoiners(): Map<Job, Sequence[]> {
+    let free = this.maxBatchSize - this.prefilled.length;
+    for (const row of this.rows) if (!row.ended) free--;
     const joiners = new Map<Job, Sequence[]>();
     while (free > 0 && this.waitingJobs.length > 0) {
       for (let index = 0; index < this.waitingJobs.length && free > 0; index++) {
@@ -280,12 +327,14 @@ export class BatchScheduler {
         if (this.waitingJobs[index].waiting.length === 0) this.waitingJobs.splice(index, 1);
       }
     }
-    const changed = keptRows.length !== this.rows.length || joiners.size > 0;
-    if (!changed) return false;
-    this.admitting = [...joiners.values()].flat();
+    return joiners;
+  }
 
-    const joinedSources: KvRowSource[] = [];
-    const joinedRows: Sequence[] = [];
+  /**
+   * Prefills joining prompts (on the model's prefill lane when it has one, alongside decode steps) and
+   * picks each joiner's first token; the joiners then wait in `prefilled` for the next step boundary.
+   */
+  private async prefillJoiners(joiners: Map<Job, Sequence[]>): Promise<void> {
     // Joining prompts are prefilled together (left-padded) in groups whose logits stay under a bound;
     // a job's n sequences share one prefill row.
     const groups: Array<Array<[Job, Sequence[]]>> = [];
@@ -302,53 +351,57 @@ export class BatchScheduler {
       groupLength = Math.max(group.length > 1 ? groupLength : 0, entry[0].promptIds.length);
     }
     if (group.length > 0) groups.push(group);
-    const prefillStarted = performance.now();
-    for (const members of groups) {
-      const live = members.filter(([job]) => !job.cancelled);
-      if (live.length === 0) continue;
-      const prefilled = await this.prefill(live.map(([job]) => job.promptIds), () => {
-        for (const [, sequences] of live) for (const sequence of sequences) this.prepare(sequence);
-      });
-      this.stats.prefills++;
-      const { output, columns: length, masks } = prefilled;
-      const vocabWidth = output.vocabWidth;
-      live.forEach(([job, sequences], row) => {
-        if (job.cancelled) return;
-        const offset = prefilled.lastOffset(row);
-        const lastRow = output.logits.subarray(offset, offset + vocabWidth);
-        for (const sequence of sequences) {
-          sequence.position = job.promptIds.length;
-          // Each sequence gets its own copy of the shared logits: penalties and masks work in place.
-          this.choose(sequence, Float32Array.from(lastRow), 0, vocabWidth);
-          if (sequence.ended) continue;
-          joinedSources.push({ past: output.presents, row, columns: length, mask: masks[row] });
-          joinedRows.push(sequence);
-        }
-      });
+    const started = performance.now();
+    try {
+      for (const members of groups) {
+        const live = members.filter(([job]) => !job.cancelled);
+        if (live.length === 0) continue;
+        const prefilled = await this.prefill(live.map(([job]) => job.promptIds), () => {
+          for (const [, sequences] of live) for (const sequence of sequences) this.prepare(sequence);
+        });
+        this.stats.prefills++;
+        const { output, columns: length, masks } = prefilled;
+        const vocabWidth = output.vocabWidth;
+        live.forEach(([job, sequences], row) => {
+          if (job.cancelled) return;
+          const offset = prefilled.lastOffset(row);
+          const lastRow = output.logits.subarray(offset, offset + vocabWidth);
+          for (const sequence of sequences) {
+            sequence.position = job.promptIds.length;
+            // Each sequence gets its own copy of the shared logits: penalties and masks work in place.
+            this.choose(sequence, Float32Array.from(lastRow), 0, vocabWidth);
+            if (sequence.ended) continue;
+            this.prefilled.push({ source: { past: output.presents, row, columns: length, mask: masks[row] }, sequence });
+          }
+        });
+      }
+    } finally {
+      this.stats.prefillMs += performance.now() - started;
     }
-    const rebuildStarted = performance.now();
-    this.stats.prefillMs += rebuildStarted - prefillStarted;
-    // Cancellation may have happened while prefilling.
-    const finalSources: KvRowSource[] = [];
-    const finalRows: Sequence[] = [];
-    keptRows.forEach((row, index) => {
+  }
+
+  /** At a step boundary: drops ended rows, appends prefilled joiners, and rebuilds the cache if anything changed. */
+  private merge(): void {
+    const joining = this.prefilled.filter((entry) => !entry.sequence.ended);
+    this.prefilled = [];
+    if (joining.length === 0 && this.rows.every((row) => !row.ended)) return;
+    const started = performance.now();
+    const sources: KvRowSource[] = [];
+    const rows: Sequence[] = [];
+    this.rows.forEach((row, index) => {
       if (!row.ended) {
-        finalSources.push(kept[index]);
-        finalRows.push(row);
+        sources.push(this.batch.source(index));
+        rows.push(row);
       }
     });
-    joinedRows.forEach((row, index) => {
-      if (!row.ended) {
-        finalSources.push(joinedSources[index]);
-        finalRows.push(row);
-      }
-    });
-    this.batch.rebuild(finalSources);
-    this.stats.rebuildMs += performance.now() - rebuildStarted;
-    this.rows = finalRows;
-    this.admitting = [];
-    this.stats.maxRows = Math.max(this.stats.maxRows, finalRows.length);
-    return true;
+    for (const entry of joining) {
+      sources.push(entry.source);
+      rows.push(entry.sequence);
+    }
+    this.batch.rebuild(sources);
+    this.rows = rows;
+    this.stats.rebuildMs += performance.now() - started;
+    this.stats.maxRows = Math.max(this.stats.maxRows, rows.length);
   }
 
   /**
@@ -388,7 +441,7 @@ export class BatchScheduler {
           positionIds[row * chunkLength + index] = BigInt(column - pad);
         }
       });
-      const forward = this.model.forward({ batch: rows, length: chunkLength, inputIds, attentionMask, positionIds, past });
+      const forward = this.model.forward({ batch: rows, length: chunkLength, inputIds, attentionMask, positionIds, past }, 'prefill');
       if (start === 0) whileRunning();
       output = await forward;
       past = output.presents;

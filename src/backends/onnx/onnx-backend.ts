@@ -25,6 +25,8 @@ export interface OnnxBackendOptions {
   intraOpNumThreads?: number;
   /** onnxruntime's pool threads spin between operators (off by default; see session-worker.ts). */
   intraOpSpinning?: boolean;
+  /** Prompt prefills on a second session alongside decode steps (worker executor, off by default; see onnx-model.ts). */
+  prefillLane?: boolean;
   /** Where onnxruntime runs: 'worker' (default, keeps the event loop free) or 'inline' (see onnx-model.ts). */
   executor?: 'worker' | 'inline';
   /** Sequences per forward pass (continuous batching), default 16. */
@@ -74,6 +76,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<On
     intraOpNumThreads: options.intraOpNumThreads,
     intraOpSpinning: options.intraOpSpinning,
     executor: options.executor,
+    prefillLane: options.prefillLane,
   });
   const scheduler = new BatchScheduler(model, {
     maxBatchSize: options.maxBatchSize,

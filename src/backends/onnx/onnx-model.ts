@@ -46,7 +46,16 @@ export interface OnnxModelOptions {
    * 'inline': on the calling thread — no per-step thread hop, but it blocks the event loop (CLI, benches).
    */
   executor?: 'worker' | 'inline';
+  /**
+   * A second session, on a worker thread of its own, for prompt prefills: they then run alongside the
+   * decode steps instead of pausing them. Worker executor only; it loads the weights twice. Off by
+   * default: on the 2-core development machine it did not pay (the two sessions share the same cores,
+   * and a slot stays empty while its joiner is prefilled alongside; docs/benchmarks.md).
+   */
+  prefillLane?: boolean;
 }
+
+export type ForwardLane = 'decode' | 'prefill';
 
 export interface ForwardInput {
   batch: number;
@@ -83,7 +92,10 @@ export interface OnnxModel {
   /** Text → ids without special tokens. */
   encodeText(text: string): number[];
   renderChat(messages: ChatMessage[]): string;
-  forward(input: ForwardInput): Promise<ForwardOutput>;
+  /** Whether `forward(…, 'prefill')` runs on a session of its own, concurrently with decode passes. */
+  readonly prefillLane: boolean;
+  /** One forward pass; 'prefill' goes to the prefill lane when there is one (the same session otherwise). */
+  forward(input: ForwardInput, lane?: ForwardLane): Promise<ForwardOutput>;
   close(): Promise<void>;
 }
 
@@ -121,9 +133,19 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
   });
 
   let session: SessionWorker;
+  let prefillSession: SessionWorker | null = null;
+  const wantsPrefillLane = options.executor !== 'inline' && options.prefillLane === true;
   try {
     const sessionOptions = { executionProvider: options.executionProvider, intraOpNumThreads: options.intraOpNumThreads, intraOpSpinning: options.intraOpSpinning };
     session = options.executor === 'inline' ? await startInlineSession(folder.onnxPath, sessionOptions) : await startSessionWorker(folder.onnxPath, sessionOptions);
+    if (wantsPrefillLane) {
+      try {
+        prefillSession = await startSessionWorker(folder.onnxPath, sessionOptions);
+      } catch (error) {
+        await session.close();
+        throw error;
+      }
+    }
   } catch (error) {
     const message = (error as Error).message ?? String(error);
     if (options.executionProvider === 'cuda' && /cuda|providers_shared|provider/i.test(message)) {
@@ -197,7 +219,8 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
     encodeText(text: string): number[] {
       return tokenizer.encode(text, { add_special_tokens: false }).ids;
     },
-    async forward(input: ForwardInput): Promise<ForwardOutput> {
+    prefillLane: prefillSession !== null,
+    async forward(input: ForwardInput, lane: ForwardLane = 'decode'): Promise<ForwardOutput> {
       const feeds: Record<string, PlainTensor> = {
         input_ids: { type: 'int64', data: input.inputIds, dims: [input.batch, input.length] },
         attention_mask: { type: 'int64', data: input.attentionMask, dims: [input.batch, input.attentionMask.length / input.batch] },
@@ -209,7 +232,7 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
           ? { type: 'float32', data: past.data, dims: past.dims }
           : { type: 'float32', data: new Float32Array(0), dims: [input.batch, numKeyValueHeads, 0, headDim] };
       }
-      const results = await session.run(feeds);
+      const results = await (lane === 'prefill' && prefillSession ? prefillSession : session).run(feeds);
       const logits = results.logits;
       return {
         logits: logits.data as Float32Array,
@@ -218,8 +241,9 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
       };
     },
     async close(): Promise<void> {
-      await session.close();
+      await Promise.all([session.close(), prefillSession?.close()]);
     },
   };
   return model;
 }
+

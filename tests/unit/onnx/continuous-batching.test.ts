@@ -13,10 +13,13 @@ function summary(result: GenerationResult): Array<{ ids: number[]; text: string;
   return result.choices.map((choice) => ({ ids: choice.tokenIds, text: choice.text, finish: choice.finishReason }));
 }
 
+// The third run puts prompt prefills on a session of their own, alongside decode steps: joiners are
+// prefilled while the batch keeps decoding and join at a later boundary.
 describe.each([
-  ['tiny-llama', TINY_LLAMA],
-  ['tiny-gpt2', TINY_GPT2],
-])('continuous batching on %s', (id, dir) => {
+  ['tiny-llama', TINY_LLAMA, false],
+  ['tiny-gpt2', TINY_GPT2, false],
+  ['tiny-llama', TINY_LLAMA, true],
+])('continuous batching on %s (prefill lane: %s)', (id, dir, prefillLane) => {
   let solo: OnnxBackend;
   beforeAll(async () => {
     solo = await createOnnxBackend({ modelDir: dir, maxBatchSize: 1 });
@@ -38,12 +41,13 @@ describe.each([
   }
 
   test('concurrent requests give exactly what each gets alone', async () => {
-    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 16 });
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 16, prefillLane });
     try {
       const alone: GenerationResult[] = [];
       for (const request of requests(solo)) alone.push(await collect(solo, request));
       const together = await Promise.all(requests(batched).map((request) => collect(batched, request)));
       together.forEach((result, index) => expect(summary(result)).toEqual(summary(alone[index])));
+      expect(batched.model.prefillLane).toBe(prefillLane);
       const stats = batched.batchStats();
       expect(stats.maxRows).toBeGreaterThan(1);
       // Fewer forward passes than running them one after another (batching happened).
@@ -54,7 +58,7 @@ describe.each([
   });
 
   test('sequences join a running batch mid-flight and leave it without disturbing the others', async () => {
-    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8 });
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8, prefillLane });
     try {
       const long = makeRequest(id, { prompt: 'The gateway checks what', seed: 21, maxTokens: 60 });
       const late = [makeRequest(id, { prompt: 'A policy says', seed: 22, maxTokens: 10 }), makeRequest(id, { prompt: 'Every decision', seed: 23, maxTokens: 14, n: 2 })];
@@ -79,7 +83,7 @@ describe.each([
   });
 
   test('a jump-forward run in a mixed batch goes in over several steps, pads no other row, and changes no output', async () => {
-    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8 });
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8, prefillLane });
     try {
       const vocabulary = batched.vocabulary(id);
       const forced = vocabulary.encode('Total due: ');
@@ -107,7 +111,7 @@ describe.each([
   });
 
   test('a cancelled request leaves at once; the rest are unaffected', async () => {
-    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8 });
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 8, prefillLane });
     try {
       const keep = makeRequest(id, { prompt: 'The gateway checks what', seed: 31, maxTokens: 40 });
       const expected = await collect(solo, keep);
@@ -130,7 +134,7 @@ describe.each([
   });
 
   test('the maximum batch size holds and the queue is fair', async () => {
-    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 2 });
+    const batched = await createOnnxBackend({ modelDir: dir, maxBatchSize: 2, prefillLane });
     try {
       const big = makeRequest(id, { prompt: 'The gateway', seed: 41, maxTokens: 20, n: 4, temperature: 0, stop: [] });
       const small = makeRequest(id, { prompt: 'A policy', seed: 42, maxTokens: 20, temperature: 0 });
