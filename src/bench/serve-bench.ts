@@ -52,7 +52,7 @@ export interface ServeBenchLevel {
   /** Decode steps at this level, the mean rows per step, and where the scheduler's time went (ms). */
   decode_steps: number;
   rows_per_step: number;
-  scheduler_ms: { decode_forward: number; prefill: number; prefill_wait: number; choose: number; rebuild: number };
+  scheduler_ms: { decode_forward: number; masks: number; prefill: number; prefill_wait: number; choose: number; rebuild: number };
 }
 
 export interface ServeBenchResult {
@@ -229,6 +229,7 @@ export async function runServeBench(options: {
         rows_per_step: round(steps > 0 ? (after.rowSteps - before.rowSteps) / steps : 0, 2),
         scheduler_ms: {
           decode_forward: round(after.forwardMs - before.forwardMs),
+          masks: round(after.maskMs - before.maskMs),
           prefill: round(after.prefillMs - before.prefillMs),
           prefill_wait: round(after.prefillWaitMs - before.prefillWaitMs),
           choose: round(after.chooseMs - before.chooseMs),

@@ -58,6 +58,8 @@ export interface BatchStats {
   /** Positions of decode steps that fed a row no token (left padding). */
   paddingTokens: number;
   forwardMs: number;
+  /** Of forwardMs: constraint masks and forced tokens computed while the pass ran (hidden unless longer than it). */
+  maskMs: number;
   prefillMs: number;
   /** Time the decode loop waited on a prefill (no prefill lane, or nothing to decode meanwhile). */
   prefillWaitMs: number;
@@ -136,7 +138,7 @@ export class BatchScheduler {
    * tokens fed by decode steps, and milliseconds spent waiting on decode passes, in prefills (their
    * passes and the choice of each joiner's first token), choosing tokens, and rebuilding the cache.
    */
-  stats: BatchStats = { steps: 0, maxRows: 0, prefills: 0, rowSteps: 0, fedTokens: 0, paddingTokens: 0, forwardMs: 0, prefillMs: 0, prefillWaitMs: 0, chooseMs: 0, rebuildMs: 0 };
+  stats: BatchStats = { steps: 0, maxRows: 0, prefills: 0, rowSteps: 0, fedTokens: 0, paddingTokens: 0, forwardMs: 0, maskMs: 0, prefillMs: 0, prefillWaitMs: 0, chooseMs: 0, rebuildMs: 0 };
 
   constructor(
     private readonly model: OnnxModel,
@@ -488,7 +490,9 @@ export class BatchScheduler {
     // The cache now belongs to the worker; meanwhile, the constraint work for the next choices (a row
     // whose pending tokens do not all go in this step keeps what it prepared for a later step).
     this.batch.past = null;
+    const masksStarted = performance.now();
     for (const sequence of rows) if (!sequence.prepared) this.prepare(sequence);
+    this.stats.maskMs += performance.now() - masksStarted;
     const output = await forward;
     const returned = performance.now();
     this.stats.steps++;
