@@ -34,7 +34,13 @@ export class KvBatch {
     private readonly headDim: number,
   ) {}
 
-  /** Replaces the batch with the given rows (from this batch or from a prefill), copying once. */
+  /**
+   * Replaces the batch with the given rows (from this batch or from a prefill), copying once. When the
+   * rows kept from this batch come first and in their order, and the new cache fits in the current
+   * tensors' buffers (no more columns, no more floats), they are compacted in place — every block moves
+   * to a lower or equal offset, in increasing order, so nothing is overwritten before it is read — and
+   * joiners are written after them: no allocation. Otherwise the tensors are allocated anew.
+   */
   rebuild(sources: KvRowSource[]): void {
     if (sources.length === 0) {
       this.past = null;
@@ -52,8 +58,14 @@ export class KvBatch {
     const columns = Math.max(...spans);
     const rows = sources.length;
     const block = this.headDim;
+    const size = rows * this.heads * columns * block;
+    const inPlace = this.canCompactInPlace(sources, columns, size);
     const pastData: Float32Array[] = [];
-    for (let index = 0; index < this.pastCount; index++) pastData.push(new Float32Array(rows * this.heads * columns * block));
+    for (let index = 0; index < this.pastCount; index++) {
+      pastData.push(inPlace ? new Float32Array(this.past![index].data.buffer, 0, size) : new Float32Array(size));
+    }
+    // In place, moves go through views of the whole buffers (a source range may lie past the new size).
+    const whole = inPlace ? pastData.map((data) => new Float32Array(data.buffer)) : [];
     const masks: Uint8Array[] = [];
     for (let row = 0; row < rows; row++) {
       const source = sources[row];
@@ -63,14 +75,21 @@ export class KvBatch {
       const mask = new Uint8Array(Math.max(16, columns * 2));
       mask.set(source.mask.subarray(skip, source.columns), shift);
       masks.push(mask);
-      if (span === 0 || source.past === null) continue;
       for (let index = 0; index < this.pastCount; index++) {
-        const from = source.past[index].data;
         const to = pastData[index];
         for (let head = 0; head < this.heads; head++) {
+          const toBase = (row * this.heads + head) * columns * block;
+          const toStart = toBase + shift * block;
+          // Left padding is zeroed (a reused buffer holds old data there; it is masked either way).
+          if (inPlace && shift > 0) to.fill(0, toBase, toStart);
+          if (span === 0 || source.past === null) {
+            if (inPlace) to.fill(0, toStart, toStart + span * block);
+            continue;
+          }
+          const from = source.past[index].data;
           const fromStart = ((source.row * this.heads + head) * source.columns + skip) * block;
-          const toStart = ((row * this.heads + head) * columns + shift) * block;
-          to.set(from.subarray(fromStart, fromStart + span * block), toStart);
+          if (from.buffer === to.buffer) whole[index].copyWithin(toStart, fromStart, fromStart + span * block);
+          else to.set(from.subarray(fromStart, fromStart + span * block), toStart);
         }
       }
     }
@@ -78,6 +97,27 @@ export class KvBatch {
     this.columns = columns;
     this.masks = masks;
     this.rows = rows;
+  }
+
+  /** Whether a rebuild to these sources can reuse the current buffers (see rebuild). */
+  private canCompactInPlace(sources: KvRowSource[], columns: number, size: number): boolean {
+    const past = this.past;
+    if (past === null || columns > this.columns) return false;
+    for (const tensor of past) if (tensor.data.byteOffset !== 0 || tensor.data.buffer.byteLength < size * 4) return false;
+    let previous = -1;
+    let keptDone = false;
+    for (let row = 0; row < sources.length; row++) {
+      const source = sources[row];
+      if (source.past === past) {
+        // Kept rows first, in their order, each moving to the same or an earlier row.
+        if (keptDone || source.row <= previous || source.row < row) return false;
+        previous = source.row;
+      } else {
+        keptDone = true;
+        if (source.past !== null && source.past.some((tensor, index) => tensor.data.buffer === past[index].data.buffer)) return false;
+      }
+    }
+    return true;
   }
 
   /** Source descriptor of one of this batch's rows, for a rebuild. */
