@@ -9,6 +9,7 @@
  */
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { Detector, OutputCheck } from '../safety/detector';
+import type { CheckOffloader } from './check-worker-pool';
 
 export interface CheckInfo {
   id: string;
@@ -28,6 +29,16 @@ export interface CheckRegistry {
   paramsValidator(id: string): ValidateFunction | undefined;
   /** Extra parameter validation a check offers beyond its schema (e.g. regex patterns compile). */
   validateParams(id: string, params: Record<string, unknown>): Array<{ pointer: string; message: string }>;
+  /**
+   * Worker threads the engine may run this registry's builtin checks on (large texts only); they must
+   * have been built from the same options as this registry (see withOffload).
+   */
+  readonly offload?: CheckOffloader;
+}
+
+/** The registry with an offloader attached: `registry` must come from loadBuiltinChecks with the pool's options. */
+export function withOffload(registry: CheckRegistry, offload: CheckOffloader | undefined): CheckRegistry {
+  return offload ? { ...registry, offload } : registry;
 }
 
 export interface CheckRegistryOptions {

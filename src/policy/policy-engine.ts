@@ -16,7 +16,9 @@ import type { ChatMessage } from '../backends/backend';
 import type { DetectorContext, DetectorResult, OutputCheckContext } from '../safety/detector';
 import { decide, type Action, type Decision, type Finding, type Stage } from '../safety/finding';
 import { applyReplacements, type Replacement } from './apply-replacements';
-import type { CheckInfo, CheckRegistry } from './check-registry';
+import type { SelfConsistencyContext } from '../safety/checks/self-consistency-check';
+import { WELL_KNOWN_CHECK_IDS, type CheckInfo, type CheckRegistry } from './check-registry';
+import type { CheckOffloader, CheckTask } from './check-worker-pool';
 import { DEFAULT_APPLIES_TO, DEFAULT_TIMEOUT_MS, type CheckEntry, type InputRole, type Policy } from './policy-types';
 
 export interface InputParts {
@@ -54,7 +56,23 @@ export interface OutputCheckOutcome {
   decision: Decision;
 }
 
-class CheckTimeoutError extends Error {}
+export class CheckTimeoutError extends Error {}
+
+/** Checks a worker can run: the builtin ones (a worker builds its registry with loadBuiltinChecks). */
+const OFFLOADABLE = new Set<string>(WELL_KNOWN_CHECK_IDS);
+/**
+ * Checks far costlier per character than the filters (language-model scoring): the size where their
+ * inline time crosses ~1 ms (tools/bench-offload.ts), used instead of `minChars` when smaller.
+ */
+const HEAVY_CHECK_MIN_CHARS: Record<string, number> = { adversarial_suffix: 256, backdoor_trigger: 1024 };
+/** Output checks that call ctx.drawSamples when no samples were supplied (a main-thread callback). */
+const DRAWING = new Set<string>(['self_consistency', 'vote']);
+
+function totalChars(texts: readonly string[] | undefined): number {
+  let total = 0;
+  for (const text of texts ?? []) total += typeof text === 'string' ? text.length : 0;
+  return total;
+}
 
 interface CheckRun {
   results?: DetectorResult[];
@@ -96,6 +114,18 @@ export async function runWithTimeout<T>(work: (signal: AbortSignal) => Promise<T
   }
 }
 
+/**
+ * Offload rule (issue 11): a builtin check runs on the registry's worker pool when its work — the text,
+ * plus the samples and sources for an output check — is at least `minChars` characters (less for the
+ * language-model detectors, see HEAVY_CHECK_MIN_CHARS) and the pool has room; everything else runs inline (a thread hop costs more than a short text's checks). A check that
+ * would draw samples through the main thread's backend (self_consistency, vote without samples) runs
+ * inline; self_consistency then draws here and sends only its (large) lexical scoring to the pool.
+ */
+function offloadable(offload: CheckOffloader | undefined, check: string, chars: number): offload is CheckOffloader {
+  if (offload === undefined || !OFFLOADABLE.has(check)) return false;
+  return chars >= Math.min(offload.minChars, HEAVY_CHECK_MIN_CHARS[check] ?? Infinity) && offload.hasRoom();
+}
+
 async function runCheck(
   entry: CheckEntry,
   info: CheckInfo | undefined,
@@ -104,20 +134,34 @@ async function runCheck(
   role: DetectorContext['role'],
   outputContext: OutputRunContext | undefined,
   signal: AbortSignal,
+  offload?: CheckOffloader,
 ): Promise<CheckRun> {
   const started = performance.now();
   try {
     const results = await runWithTimeout(async (checkSignal) => {
       if (!info || info.missing) throw new Error(`check '${entry.check}' is not installed in this build`);
       const base: DetectorContext = { role, params: entry.params, signal: checkSignal };
+      const task = (): CheckTask => ({
+        check: entry.check, stage, text, role, params: entry.params,
+        ...(stage === 'output' ? { input: outputContext?.input, samples: outputContext?.samples, sources: outputContext?.sources } : {}),
+      });
       if (stage === 'output' && info.outputCheck) {
-        const context: OutputCheckContext = {
+        const draws = outputContext?.drawSamples !== undefined && !(outputContext.samples && outputContext.samples.length > 0) && DRAWING.has(entry.check);
+        const chars = text.length + totalChars(outputContext?.samples) + totalChars(outputContext?.sources);
+        if (!draws && offloadable(offload, entry.check, chars)) return offload.runCheck(task(), checkSignal);
+        const context: SelfConsistencyContext = {
           ...base, input: outputContext?.input, samples: outputContext?.samples, sources: outputContext?.sources,
           drawSamples: outputContext?.drawSamples,
         };
-        return info.outputCheck.check(text, context);
+        if (draws && offload && entry.check === 'self_consistency') {
+          context.offloadScoring = (scoring) => offloadable(offload, entry.check, scoring.output.length + totalChars(scoring.samples))
+            ? offload.scoreConsistency(scoring, checkSignal)
+            : undefined;
+        }
+        return info.outputCheck.check(text, context as OutputCheckContext);
       }
       if (!info.detector) throw new Error(`check '${entry.check}' has no ${stage} implementation`);
+      if (offloadable(offload, entry.check, text.length)) return offload.runCheck(task(), checkSignal);
       return info.detector.detect(text, base);
     }, entry.timeout_ms ?? DEFAULT_TIMEOUT_MS, signal);
     if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
@@ -232,14 +276,14 @@ export async function runInputChecks(policy: Policy, parts: InputParts, registry
     list.map((part, partIndex) => ({ entry, part, partIndex })).filter(({ part }) => appliesTo(entry, part)));
   const runs = await Promise.all(jobs.map(async (job) => {
     const info = registry.get(job.entry.check);
-    return { ...job, info, run: await runCheck(job.entry, info, 'input', job.part.text, job.part.role, undefined, signal) };
+    return { ...job, info, run: await runCheck(job.entry, info, 'input', job.part.text, job.part.role, undefined, signal, registry.offload) };
   }));
   const findings = runs.flatMap(({ entry, info, run, part }) => runToFindings(entry, info, run, 'input', part.source));
 
   const sanitizedTexts = await Promise.all(list.map((part, partIndex) => sanitizeText(
     part.text,
     runs.filter((run) => run.partIndex === partIndex),
-    (item, text) => runCheck(item.entry, item.info, 'input', text, part.role, undefined, signal),
+    (item, text) => runCheck(item.entry, item.info, 'input', text, part.role, undefined, signal, registry.offload),
   )));
   const sanitizedParts: InputParts = {};
   let cursor = 0;
@@ -260,9 +304,9 @@ export async function runOutputChecks(
   const entries = options.entries ?? policy.output;
   const runs = await Promise.all(entries.map(async (entry) => {
     const info = registry.get(entry.check);
-    return { entry, info, run: await runCheck(entry, info, 'output', output, 'assistant', context, signal) };
+    return { entry, info, run: await runCheck(entry, info, 'output', output, 'assistant', context, signal, registry.offload) };
   }));
   const findings = runs.flatMap(({ entry, info, run }) => runToFindings(entry, info, run, 'output', undefined, context.choice));
-  const sanitizedOutput = await sanitizeText(output, runs, (item, text) => runCheck(item.entry, item.info, 'output', text, 'assistant', context, signal));
+  const sanitizedOutput = await sanitizeText(output, runs, (item, text) => runCheck(item.entry, item.info, 'output', text, 'assistant', context, signal, registry.offload));
   return { findings, sanitizedOutput, decision: decide(findings) };
 }

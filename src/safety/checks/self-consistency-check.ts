@@ -12,14 +12,44 @@
  */
 import type { DetectorResult, OutputCheckContext } from '../detector';
 import { GatewayError } from '../../errors/gateway-error';
-import { CONSISTENCY_VARIANTS, scoreConsistency, type ConsistencyVariant } from '../consistency/self-consistency';
-import { selectMostConsistent } from '../consistency/select-most-consistent';
+import { CONSISTENCY_VARIANTS, scoreConsistency, type ConsistencyResult, type ConsistencyVariant } from '../consistency/self-consistency';
+import { selectMostConsistent, type MostConsistentSample } from '../consistency/select-most-consistent';
 import type { NliModel } from '../consistency/nli-model';
 import { numberParam, obtainSamplesWithOrigin, type ConsistencyOutputCheck } from './consistency-output-check';
 
 export interface SelfConsistencyCheckOptions {
   /** Loads the NLI model on first use of the `nli` variant; absent = the variant is unavailable. */
   loadNli?: () => Promise<NliModel>;
+}
+
+/** The scoring half of the check (after the samples are in hand): plain data in, plain data out. */
+export interface ConsistencyScoringTask {
+  output: string;
+  samples: string[];
+  variant: Exclude<ConsistencyVariant, 'nli'>;
+  ngramN: number;
+  selectBest: boolean;
+}
+
+export interface ConsistencyScoring {
+  result: ConsistencyResult;
+  mostConsistent?: MostConsistentSample;
+}
+
+/**
+ * A context the engine may pass: `offloadScoring` takes the lexical scoring of a task elsewhere (a worker
+ * thread) and returns its promise, or undefined to have it done here (small work). Never used for nli.
+ */
+export interface SelfConsistencyContext extends OutputCheckContext {
+  offloadScoring?(task: ConsistencyScoringTask): Promise<ConsistencyScoring> | undefined;
+}
+
+/** Scores a lexical task on this thread (what a worker runs for an offloaded task). */
+export async function scoreConsistencyTask(task: ConsistencyScoringTask, signal?: AbortSignal): Promise<ConsistencyScoring> {
+  const options = { variant: task.variant, ngramN: task.ngramN, signal };
+  const result = await scoreConsistency({ passage: task.output, samples: task.samples }, options);
+  if (!task.selectBest) return { result };
+  return { result, mostConsistent: await selectMostConsistent(task.output, task.samples, options) };
 }
 
 export const SELF_CONSISTENCY_PARAMS_SCHEMA = {
@@ -56,7 +86,16 @@ export function createSelfConsistencyCheck(options: SelfConsistencyCheckOptions 
         nli = await options.loadNli();
       }
       const { samples, drawn } = await obtainSamplesWithOrigin('self_consistency', context, count, temperature);
-      const result = await scoreConsistency({ passage: output, samples }, { variant, ngramN, nli, signal: context.signal });
+      const selectBest = typeof params.select_best === 'boolean' ? params.select_best : drawn && variant !== 'nli';
+      let scoring: ConsistencyScoring;
+      if (variant === 'nli') {
+        const result = await scoreConsistency({ passage: output, samples }, { variant, ngramN, nli, signal: context.signal });
+        scoring = { result, ...(selectBest ? { mostConsistent: await selectMostConsistent(output, samples, { variant, ngramN, nli, signal: context.signal }) } : {}) };
+      } else {
+        const task: ConsistencyScoringTask = { output, samples, variant, ngramN, selectBest };
+        scoring = await ((context as SelfConsistencyContext).offloadScoring?.(task) ?? scoreConsistencyTask(task, context.signal));
+      }
+      const { result } = scoring;
       const weak = result.sentences.filter((sentence) => sentence.score < sentenceThreshold);
       const details: Record<string, unknown> = {
         variant,
@@ -65,10 +104,7 @@ export function createSelfConsistencyCheck(options: SelfConsistencyCheckOptions 
         passage_raw: result.passageRaw,
         sentences: result.sentences.map((sentence) => ({ text: sentence.text, score: sentence.score, span: sentence.span ?? null, raw: sentence.raw })),
       };
-      const selectBest = typeof params.select_best === 'boolean' ? params.select_best : drawn && variant !== 'nli';
-      if (selectBest) {
-        details.most_consistent_sample = await selectMostConsistent(output, samples, { variant, ngramN, nli, signal: context.signal });
-      }
+      if (scoring.mostConsistent) details.most_consistent_sample = scoring.mostConsistent;
       return [
         {
           score: result.passageScore,
