@@ -172,5 +172,24 @@ export const CONFIG_SCHEMA = {
       default: {},
       properties: { enabled: { type: 'boolean', default: true } },
     },
+    checks: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        // Builtin checks over large texts on worker threads (src/policy/check-worker-pool.ts).
+        offload: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            // Default: max(1, min(4, available cores - 1)).
+            workers: { type: 'integer', minimum: 1, maximum: 64 },
+            min_chars: { type: 'integer', minimum: 0, maximum: 100000000, default: 8192 },
+          },
+        },
+      },
+    },
   },
 } as const;

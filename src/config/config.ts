@@ -69,6 +69,10 @@ export interface ReinConfig {
   };
   logging: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
   console: { enabled: boolean };
+  checks: {
+    /** Builtin checks over texts of at least `min_chars` characters run on `workers` worker threads (default: cores − 1, 1 to 4). */
+    offload: { enabled: boolean; workers?: number; min_chars: number };
+  };
 }
 
 export class ConfigError extends Error {

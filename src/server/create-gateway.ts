@@ -20,6 +20,8 @@ import type { ReinConfig } from '../config/config';
 import type { Logger } from '../logging/logger';
 import { createMetrics, type Metrics } from '../metrics/metrics';
 import { loadBuiltinChecks } from '../policy/builtin-checks';
+import { withOffload } from '../policy/check-registry';
+import { createCheckWorkerPool } from '../policy/check-worker-pool';
 import { createPolicyStore, type PolicyStore } from '../policy/policy-store';
 import { createStreamFilter } from '../policy/stream-filter';
 import { createConstraintCompiler } from '../pipeline/adapters/constraint-compiler';
@@ -96,11 +98,14 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
     // Policies and their checks. The perplexity-based detectors use their shipped character language
     // model, whose scores are calibrated; an ONNX guard LM (createOnnxScorer) plugs in through
     // detectorOptions.scorer once its calibration has been fitted (see models/guards/README.md).
-    const registry = loadBuiltinChecks({
-      redactionKey: config.audit.hmac_key,
-      detectorOptions: {},
-      log: (message) => logger.warn(message),
-    });
+    // Large texts' checks run on worker threads built from the same options (issue 11).
+    const checkOptions = { redactionKey: config.audit.hmac_key, detectorOptions: {} };
+    const offload = config.checks?.offload;
+    const checkPool = offload?.enabled
+      ? createCheckWorkerPool({ checks: checkOptions, workers: offload.workers, minChars: offload.min_chars, log: (message) => logger.warn(message) })
+      : undefined;
+    if (checkPool) closers.push(() => checkPool.close());
+    const registry = withOffload(loadBuiltinChecks({ ...checkOptions, log: (message) => logger.warn(message) }), checkPool);
     const policyStore = createPolicyStore({
       directory: resolve(config.policies.dir),
       registry,
