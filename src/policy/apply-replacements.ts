@@ -1,8 +1,8 @@
 /**
  * applyReplacements: puts span replacements from several checks into one text. Overlapping or
  * touching-inside spans are merged into one span, replaced by the replacement of the widest span
- * that went into it (an email inside a redacted secret assignment disappears with it); replacements
- * are applied right to left so earlier offsets stay valid.
+ * that went into it (an email inside a redacted secret assignment disappears with it); all offsets
+ * refer to the original text.
  */
 export interface Replacement {
   start: number;
@@ -30,14 +30,19 @@ export function mergeReplacements(replacements: readonly Replacement[]): Replace
 }
 
 export function applyReplacements(text: string, replacements: readonly Replacement[]): string {
-  let result = text;
   // Offsets come from checks written by others: ignore any that do not fit the text rather than garble it.
   const valid = replacements.filter((replacement) =>
     Number.isInteger(replacement.start) && Number.isInteger(replacement.end) && replacement.start >= 0 && replacement.end <= text.length);
   const merged = mergeReplacements(valid);
-  for (let i = merged.length - 1; i >= 0; i--) {
-    const { start, end, text: replacement } = merged[i];
-    result = result.slice(0, start) + replacement + result.slice(end);
+  if (merged.length === 0) return text;
+  // The merged spans are sorted and disjoint: one pass, left to right (the same text as applying them
+  // right to left, without copying the rest of the text once per span).
+  const parts: string[] = [];
+  let cursor = 0;
+  for (const { start, end, text: replacement } of merged) {
+    parts.push(text.slice(cursor, start), replacement);
+    cursor = end;
   }
-  return result;
+  parts.push(text.slice(cursor));
+  return parts.join('');
 }

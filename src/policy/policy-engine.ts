@@ -11,6 +11,8 @@
  * An error is never silently an allow. Sanitize/redact actions rewrite the text: span replacements
  * from all firing enforced checks are merged and applied right to left; a check that only returns a
  * whole `sanitized` text is re-run on the partially cleaned text when others changed it too.
+ * When the registry carries an offloader (check-worker-pool.ts), builtin checks over large texts run on
+ * worker threads instead of the event loop (see `offloadable`); the findings are the same.
  */
 import type { ChatMessage } from '../backends/backend';
 import type { DetectorContext, DetectorResult, OutputCheckContext } from '../safety/detector';
