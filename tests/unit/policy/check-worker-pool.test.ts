@@ -250,6 +250,28 @@ describe('timeouts, responsiveness, close', () => {
     expect(inline.findings.every((finding) => finding.verdict !== 'error')).toBe(true);
   });
 
+  test('a full queue has no room (the engine then runs inline); an aborted queued task leaves the queue without a restart', async () => {
+    const own = createCheckWorkerPool({ checks: { redactionKey: KEY }, workers: 1, maxQueue: 1, minChars: 100 });
+    try {
+      await own.warm();
+      const task = { check: 'language', stage: 'input' as const, text: longText(300_000, 12), role: 'user' as const, params: { allowed: ['en'] } };
+      const running = own.runCheck(task, signal());
+      expect(own.hasRoom()).toBe(true);
+      const abort = new AbortController();
+      const queued = own.runCheck(task, abort.signal);
+      expect(own.stats()).toMatchObject({ busy: 1, queued: 1 });
+      expect(own.hasRoom()).toBe(false);
+      abort.abort(new Error('client went away'));
+      await expect(queued).rejects.toThrow('client went away');
+      expect(own.stats()).toMatchObject({ queued: 0, terminated: 0 });
+      expect(own.hasRoom()).toBe(true);
+      await expect(running).resolves.toEqual([expect.objectContaining({ score: expect.any(Number) })]);
+      expect(own.stats()).toMatchObject({ completed: 1, started: 1 });
+    } finally {
+      await own.close();
+    }
+  });
+
   test('options that are not plain data are refused', () => {
     expect(() => createCheckWorkerPool({ checks: { detectorOptions: { scorer: () => 0 } } })).toThrow(/plain data/);
   });
