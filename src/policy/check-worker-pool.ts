@@ -12,9 +12,11 @@
  * goes only to a worker that has finished loading: until one has, hasRoom() is false and the engine runs
  * the check inline, so a slow start (the detectors' models load in each worker) never costs a request its
  * timeout. Up to `workers` tasks run at once, one per worker; the rest wait in a bounded queue (hasRoom()
- * is false when it is full). A task whose signal aborts — the engine's per-check timeout, or the request going
- * away — leaves the queue, or, when running, its worker is terminated and a fresh one started, so a
- * runaway check cannot keep burning CPU. A worker that dies on its own fails its task (the entry's
+ * is false when it is full). A task whose signal aborts leaves the queue; a running one that times out
+ * (the engine's per-check timeout) has its worker terminated and a fresh one started, so a runaway check
+ * cannot keep burning CPU. A running task abandoned for another reason (the request went away) is left
+ * to finish — restarting a worker costs more than most checks, and a client must not be able to buy
+ * restarts with disconnects — but only for `abandonedGraceMs`, after which its worker is replaced too. A worker that dies on its own fails its task (the entry's
  * fail_mode applies) and is replaced; after three workers in a row die before becoming ready, the pool
  * stops starting them, fails the queued tasks with the reason and has no room any more (the engine then
  * runs everything inline, as without a pool). close() terminates all workers.
@@ -26,6 +28,8 @@ import type { DetectorResult } from '../safety/detector';
 import type { ConsistencyScoring, ConsistencyScoringTask } from '../safety/checks/self-consistency-check';
 import { defaultRedactionKey } from '../safety/filters/redaction-token';
 import type { BuiltinCheckOptions } from './builtin-checks';
+import { CheckTimeoutError } from './policy-engine';
+import { DEFAULT_TIMEOUT_MS } from './policy-types';
 import type { CheckTask, WorkerRequest, WorkerResponse } from './check-worker-protocol';
 
 export type { CheckTask } from './check-worker-protocol';
@@ -49,6 +53,8 @@ export interface CheckWorkerPoolOptions {
   maxQueue?: number;
   /** Work of at least this many characters is offloaded (used by the engine; default 8192). */
   minChars?: number;
+  /** How long a running task abandoned by its request may still run before its worker is replaced (default 2000). */
+  abandonedGraceMs?: number;
   /** Where worker failures are reported. */
   log?: (message: string) => void;
 }
@@ -94,12 +100,15 @@ interface Job {
   resolve(response: Extract<WorkerResponse, { ok: true }>): void;
   reject(error: Error): void;
   onAbort(): void;
+  /** Its request went away while it ran: the answer is dropped. */
+  abandoned?: boolean;
 }
 
 interface Slot {
   worker: Worker;
   ready: boolean;
   job?: Job;
+  abandonTimer?: NodeJS.Timeout;
   /** Set when the pool terminated it (its exit is expected). */
   retired: boolean;
 }
@@ -135,6 +144,7 @@ export function createCheckWorkerPool(options: CheckWorkerPoolOptions): CheckWor
   const size = Math.max(1, Math.floor(options.workers ?? defaultCheckWorkers()));
   const maxQueue = Math.max(0, Math.floor(options.maxQueue ?? DEFAULT_OFFLOAD_QUEUE));
   const minChars = Math.max(0, Math.floor(options.minChars ?? DEFAULT_OFFLOAD_MIN_CHARS));
+  const abandonedGraceMs = Math.max(0, options.abandonedGraceMs ?? DEFAULT_TIMEOUT_MS);
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const checks: Omit<BuiltinCheckOptions, 'log'> = { ...options.checks, redactionKey: options.checks.redactionKey ?? defaultRedactionKey() };
   try {
@@ -183,7 +193,9 @@ export function createCheckWorkerPool(options: CheckWorkerPoolOptions): CheckWor
       if (!job || job.id !== message.id) return;
       finish(slot);
       stats.completed += 1;
-      if (message.ok) job.resolve(message);
+      if (job.abandoned) {
+        // Its promise was already rejected.
+      } else if (message.ok) job.resolve(message);
       else job.reject(new Error(message.error));
       dispatch();
     });
@@ -213,11 +225,24 @@ export function createCheckWorkerPool(options: CheckWorkerPoolOptions): CheckWor
   };
 
   const finish = (slot: Slot): void => {
+    clearTimeout(slot.abandonTimer);
+    slot.abandonTimer = undefined;
     const job = slot.job;
     if (!job) return;
     job.signal.removeEventListener('abort', job.onAbort);
     slot.job = undefined;
     slot.worker.unref();
+  };
+
+  /** Terminates a worker whose task must not run on, and starts a fresh one. */
+  const retire = (slot: Slot): void => {
+    finish(slot);
+    slot.retired = true;
+    stats.terminated += 1;
+    void slot.worker.terminate();
+    const index = slots.indexOf(slot);
+    if (index >= 0) slots.splice(index, 1);
+    if (!closed) spawn();
   };
 
   const settle = (job: Job, action: () => void): void => {
@@ -258,15 +283,16 @@ export function createCheckWorkerPool(options: CheckWorkerPoolOptions): CheckWor
             queue.splice(queued, 1);
           } else {
             const slot = slots.find((candidate) => candidate.job === job);
-            if (slot) {
-              // Still running: stop the worker (a runaway check must not keep its CPU) and start a fresh one.
-              finish(slot);
-              slot.retired = true;
-              stats.terminated += 1;
-              void slot.worker.terminate();
-              const index = slots.indexOf(slot);
-              if (index >= 0) slots.splice(index, 1);
-              if (!closed) spawn();
+            if (slot && signal.reason instanceof CheckTimeoutError) {
+              // Timed out while running: stop the worker (a runaway check must not keep its CPU).
+              retire(slot);
+            } else if (slot) {
+              job.abandoned = true;
+              slot.abandonTimer = setTimeout(() => {
+                if (slot.job === job) retire(slot);
+                dispatch();
+              }, abandonedGraceMs);
+              slot.abandonTimer.unref();
             }
           }
           reject(abortError(signal));

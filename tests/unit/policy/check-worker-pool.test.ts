@@ -218,6 +218,28 @@ describe('timeouts, responsiveness, close', () => {
     }
   });
 
+  test('a running task abandoned by its request finishes on its worker; past the grace period its worker is replaced', async () => {
+    const task = { check: 'language', stage: 'input' as const, text: longText(2_000_000, 13), role: 'user' as const, params: { allowed: ['en'] } };
+    const small = { check: 'length', stage: 'input' as const, text: 'short', role: 'user' as const, params: { max_chars: 100 } };
+    const patient = createCheckWorkerPool({ checks: { redactionKey: KEY }, workers: 1, minChars: 100, abandonedGraceMs: 600_000 });
+    const impatient = createCheckWorkerPool({ checks: { redactionKey: KEY }, workers: 1, minChars: 100, abandonedGraceMs: 0 });
+    try {
+      await Promise.all([patient.warm(), impatient.warm()]);
+      for (const own of [patient, impatient]) {
+        const request = new AbortController();
+        const abandoned = own.runCheck(task, request.signal);
+        request.abort(new Error('client went away'));
+        await expect(abandoned).rejects.toThrow('client went away');
+        // The next task waits for the worker: the abandoned one's, or its replacement.
+        await expect(own.runCheck(small, signal())).resolves.toEqual([expect.objectContaining({ score: expect.any(Number) })]);
+      }
+      expect(patient.stats()).toMatchObject({ started: 1, terminated: 0, completed: 2 });
+      expect(impatient.stats()).toMatchObject({ started: 2, terminated: 1, completed: 1 });
+    } finally {
+      await Promise.all([patient.close(), impatient.close()]);
+    }
+  });
+
   test('the event loop keeps running while a worker scans 200 kB', async () => {
     const entryPolicy = policy('input:\n  - check: pii\n    action: redact\n  - check: language\n    allowed: [en]\n    action: flag\n');
     await runInputChecks(entryPolicy, { prompt: longText(5000, 8) }, offloaded, signal()); // worker up
