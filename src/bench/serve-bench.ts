@@ -1,22 +1,24 @@
 /**
  * `rein bench serve` (SPEC.md §2, §6): serving throughput of the embedded backend with continuous
- * batching. At each concurrency level, that many clients each send `--requests` generations (at least
- * 16 requests per level in all, so that low levels are not decided by one early EOS) in a closed loop
- * (the next one as soon as the previous ends); the level's tokens/s is all completion tokens over
- * the level's wall time, and TTFT is measured per request (call → first token delta). A plain
- * single-sequence onnxruntime greedy loop on the same model, in the same run, gives `bare_tokens_per_s`.
+ * batching. At each concurrency level, that many clients send generations in a closed loop (the next
+ * one as soon as the previous ends) for a fixed window (`--duration`, 5 s by default); tokens count
+ * when delivered inside it, the requests still running at its end are cancelled, and the level's
+ * tokens/s is those tokens over the window — so the level measures that many concurrent streams all
+ * through. With `--requests N` instead, each client sends N generations (at least 16 requests per level
+ * in all) and tokens/s is all completion tokens over the level's wall time; that includes the tail where
+ * the last clients finish their last requests alone (demo-model requests that stop at once on EOS make
+ * it long), so a level's figure is below its concurrency's. TTFT is measured per request (call → first
+ * token delta). A plain single-sequence onnxruntime greedy loop on the same model, in the same run,
+ * gives `bare_tokens_per_s`.
  *
  * `--constraint FILE` applies a grammar (`.gbnf`) or JSON Schema (`.json`) to every request, compiled
  * once against the model's vocabulary. The backend is driven in-process (no HTTP): this measures the
  * model, the scheduler and the constraint engine, not the gateway's request path.
  *
  * Usage: rein bench serve [--concurrency 1,4,16,64] [--constraint FILE] [--out FILE] [--model DIR]
- *        [--max-tokens N] [--requests N] [--max-batch N] [--threads N] [--executor worker|inline]
+ *        [--duration S | --requests N] [--max-tokens N] [--max-batch N] [--threads N] [--executor worker|inline]
  *        [--prefill-lane on|off]  (prompt prefills on a second session alongside decode steps; off by default)
  *        [--spinning on|off]  (onnxruntime's pool threads spin between operators; off by default)
- *        [--duration S]  (each level a fixed S-second window instead of --requests per client: every
- *        client keeps a request in flight all through it, so the level measures that many concurrent
- *        streams, not the tail where the last clients finish their last requests alone)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -79,6 +81,7 @@ function percentile(values: number[], fraction: number): number {
 }
 
 const MIN_REQUESTS_PER_LEVEL = 16;
+const DEFAULT_DURATION_S = 5;
 
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -279,7 +282,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('rein bench serve: --executor takes worker or inline\n');
     return 2;
   }
-  const duration = args.values.duration === undefined ? undefined : Number(args.values.duration);
+  if (args.values.duration !== undefined && args.values.requests !== undefined) {
+    process.stderr.write('rein bench serve: --duration and --requests exclude each other\n');
+    return 2;
+  }
+  // A fixed window per level unless --requests asks for a request count per client.
+  const duration = args.values.requests !== undefined ? undefined : Number(args.values.duration ?? DEFAULT_DURATION_S);
   if (duration !== undefined && !(Number.isFinite(duration) && duration > 0 && duration <= 600)) {
     process.stderr.write('rein bench serve: --duration takes seconds, more than 0 and at most 600\n');
     return 2;

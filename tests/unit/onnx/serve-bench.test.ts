@@ -46,10 +46,15 @@ describe('rein bench serve', () => {
       const written = JSON.parse(fs.readFileSync(out, 'utf8'));
       expect(Object.keys(written)).toEqual(expect.arrayContaining(['model', 'bare_tokens_per_s', 'levels']));
       expect(Object.keys(written.levels[0])).toEqual(expect.arrayContaining(['concurrency', 'tokens_per_s', 'ttft_ms_p50', 'ttft_ms_p99']));
+      expect(written.duration_s).toBeUndefined();
+      // Without --requests, each level is a fixed window.
+      expect(await run(['--model', TINY_LLAMA, '--concurrency', '2', '--max-tokens', '3', '--duration', '0.3', '--out', out])).toBe(0);
+      expect(JSON.parse(fs.readFileSync(out, 'utf8')).duration_s).toBe(0.3);
       expect(await run(['--concurrency', 'many'])).toBe(2);
       expect(await run(['--unknown'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--executor', 'gpu'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--duration', '0'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--duration', '1', '--requests', '2'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--spinning', 'maybe'])).toBe(2);
     } finally {
       write.mockRestore();
