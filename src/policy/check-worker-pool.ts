@@ -260,9 +260,15 @@ export function createCheckWorkerPool(options: CheckWorkerPoolOptions): CheckWor
         return;
       }
       const job = queue.shift()!;
+      try {
+        slot.worker.postMessage({ id: job.id, ...job.request } as WorkerRequest);
+      } catch (error) {
+        // Parameters that cannot be cloned: this task fails (its fail_mode applies), the worker stays free.
+        settle(job, () => job.reject(new Error(`check task could not be sent to a worker: ${(error as Error).message}`)));
+        continue;
+      }
       slot.job = job;
       slot.worker.ref();
-      slot.worker.postMessage({ id: job.id, ...job.request } as WorkerRequest);
     }
   };
 

@@ -294,6 +294,13 @@ describe('timeouts, responsiveness, close', () => {
     }
   });
 
+  test('a task that cannot be sent fails alone; the worker stays usable', async () => {
+    const bad = { check: 'length', stage: 'input' as const, text: 'x', role: 'user' as const, params: { max_chars: 5, hook: () => 1 } };
+    await expect(pool.runCheck(bad, signal())).rejects.toThrow(/could not be sent/);
+    expect(pool.stats()).toMatchObject({ busy: 0, queued: 0 });
+    await expect(pool.runCheck({ ...bad, params: { max_chars: 5 } }, signal())).resolves.toHaveLength(1);
+  });
+
   test('options that are not plain data are refused', () => {
     expect(() => createCheckWorkerPool({ checks: { detectorOptions: { scorer: () => 0 } } })).toThrow(/plain data/);
   });
