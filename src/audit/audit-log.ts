@@ -213,7 +213,21 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
     }
     return new Promise<AuditAppendResult>((resolve, reject) => {
       pending.push({ id, eventText, decision: event.decision ?? null, policy: event.policy?.name ?? null, resolve, reject });
-      if (!flushing) flushing = flush();
+      // The first append of a burst starts the flush after the current event-loop phase (setImmediate),
+      // so appends made by other requests completing in the same phase share its transaction — with
+      // SQLite, whose calls are synchronous, nothing would be grouped otherwise.
+      if (!flushing) {
+        flushing = new Promise<void>((resolveFlush) =>
+          setImmediate(() => {
+            flush().then(resolveFlush, (error: unknown) => {
+              // flush handles every group's errors itself; this is a last guard so close() never hangs.
+              flushing = null;
+              for (const entry of pending.splice(0)) entry.reject(unavailable(error));
+              resolveFlush();
+            });
+          }),
+        );
+      }
     });
   }
 
