@@ -117,6 +117,60 @@ export async function runWithTimeout<T>(work: (signal: AbortSignal) => Promise<T
 }
 
 /**
+ * The deadlines of one batch of checks that start together (a stage's parallel runs): one
+ * AbortController and one timer per distinct timeout, shared by the checks with that timeout, instead
+ * of one per check — with seven checks a request that was seven controllers, timers and abort
+ * listeners. A check's deadline is the batch's start plus its timeout (the checks of a batch start
+ * within microseconds of each other). `dispose()` clears the timers; call it when the batch is done.
+ */
+export interface CheckDeadlines {
+  run<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T>;
+  dispose(): void;
+}
+
+export function createCheckDeadlines(outer: AbortSignal): CheckDeadlines {
+  const groups = new Map<number, { controller: AbortController; stop: Promise<never>; timer: NodeJS.Timeout }>();
+  let disposed = false;
+  const onOuterAbort = () => {
+    for (const group of groups.values()) group.controller.abort(outer.reason);
+  };
+  outer.addEventListener('abort', onOuterAbort, { once: true });
+  const groupFor = (timeoutMs: number) => {
+    let group = groups.get(timeoutMs);
+    if (!group) {
+      const controller = new AbortController();
+      let timer!: NodeJS.Timeout;
+      const stop = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new CheckTimeoutError(`timed out after ${timeoutMs} ms`);
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason ?? new Error('aborted')), { once: true });
+      });
+      // A deadline that passes after every check of its group has finished has no one to tell.
+      stop.catch(() => undefined);
+      group = { controller, stop, timer };
+      groups.set(timeoutMs, group);
+    }
+    return group;
+  };
+  return {
+    async run(work, timeoutMs) {
+      if (outer.aborted) throw outer.reason ?? new Error('aborted');
+      if (disposed) throw new Error('check deadlines already disposed');
+      const group = groupFor(timeoutMs);
+      return Promise.race([Promise.resolve().then(() => work(group.controller.signal)), group.stop]);
+    },
+    dispose() {
+      disposed = true;
+      for (const group of groups.values()) clearTimeout(group.timer);
+      outer.removeEventListener('abort', onOuterAbort);
+    },
+  };
+}
+
+/**
  * Offload rule (issue 11): a builtin check runs on the registry's worker pool when its work — the text,
  * plus the samples and sources for an output check — is at least `minChars` characters (less for the
  * language-model detectors, see HEAVY_CHECK_MIN_CHARS) and the pool has room; everything else runs inline (a thread hop costs more than a short text's checks). A check that
@@ -137,10 +191,14 @@ async function runCheck(
   outputContext: OutputRunContext | undefined,
   signal: AbortSignal,
   offload?: CheckOffloader,
+  deadlines?: CheckDeadlines,
 ): Promise<CheckRun> {
   const started = performance.now();
+  const timeoutMs = entry.timeout_ms ?? DEFAULT_TIMEOUT_MS;
+  const withDeadline = <T>(work: (checkSignal: AbortSignal) => Promise<T>): Promise<T> =>
+    deadlines ? deadlines.run(work, timeoutMs) : runWithTimeout(work, timeoutMs, signal);
   try {
-    const results = await runWithTimeout(async (checkSignal) => {
+    const results = await withDeadline(async (checkSignal) => {
       if (!info || info.missing) throw new Error(`check '${entry.check}' is not installed in this build`);
       const base: DetectorContext = { role, params: entry.params, signal: checkSignal };
       const task = (): CheckTask => ({
@@ -165,7 +223,7 @@ async function runCheck(
       if (!info.detector) throw new Error(`check '${entry.check}' has no ${stage} implementation`);
       if (offloadable(offload, entry.check, text.length)) return offload.runCheck(task(), checkSignal);
       return info.detector.detect(text, base);
-    }, entry.timeout_ms ?? DEFAULT_TIMEOUT_MS, signal);
+    });
     if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
     for (const result of results) {
       if (typeof result.score !== 'number' || Number.isNaN(result.score)) throw new Error(`check '${entry.check}' returned a score that is not a number`);
@@ -276,10 +334,11 @@ export async function runInputChecks(policy: Policy, parts: InputParts, registry
   const list = listInputParts(parts);
   const jobs = policy.input.flatMap((entry) =>
     list.map((part, partIndex) => ({ entry, part, partIndex })).filter(({ part }) => appliesTo(entry, part)));
+  const deadlines = createCheckDeadlines(signal);
   const runs = await Promise.all(jobs.map(async (job) => {
     const info = registry.get(job.entry.check);
-    return { ...job, info, run: await runCheck(job.entry, info, 'input', job.part.text, job.part.role, undefined, signal, registry.offload) };
-  }));
+    return { ...job, info, run: await runCheck(job.entry, info, 'input', job.part.text, job.part.role, undefined, signal, registry.offload, deadlines) };
+  })).finally(() => deadlines.dispose());
   const findings = runs.flatMap(({ entry, info, run, part }) => runToFindings(entry, info, run, 'input', part.source));
 
   const sanitizedTexts = await Promise.all(list.map((part, partIndex) => sanitizeText(
@@ -304,10 +363,11 @@ export async function runOutputChecks(
   options: { entries?: readonly CheckEntry[] } = {},
 ): Promise<OutputCheckOutcome> {
   const entries = options.entries ?? policy.output;
+  const deadlines = createCheckDeadlines(signal);
   const runs = await Promise.all(entries.map(async (entry) => {
     const info = registry.get(entry.check);
-    return { entry, info, run: await runCheck(entry, info, 'output', output, 'assistant', context, signal, registry.offload) };
-  }));
+    return { entry, info, run: await runCheck(entry, info, 'output', output, 'assistant', context, signal, registry.offload, deadlines) };
+  })).finally(() => deadlines.dispose());
   const findings = runs.flatMap(({ entry, info, run }) => runToFindings(entry, info, run, 'output', undefined, context.choice));
   const sanitizedOutput = await sanitizeText(output, runs, (item, text) => runCheck(item.entry, item.info, 'output', text, 'assistant', context, signal, registry.offload));
   return { findings, sanitizedOutput, decision: decide(findings) };
