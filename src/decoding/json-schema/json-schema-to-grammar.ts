@@ -19,7 +19,7 @@ import { formatRule } from './format-regex';
 import { GrammarMatcher } from './grammar-matcher';
 import { DEFAULT_JSON_SCHEMA_LIMITS, type JsonSchemaLimits } from './json-schema-limits';
 import { canonicalJson, jsonTypeOf, serializeJsonValue, stringNotInRegex, type WhitespaceMode } from './json-text';
-import { boundedNumberRegex, integerRangeRegex, JSON_INTEGER_REGEX, JSON_NUMBER_REGEX, type NumberBounds } from './number-range-regex';
+import { boundedNumberRegex, integerRangeRegex, INTEGER_ZERO_FRACTION, JSON_INTEGER_REGEX, JSON_NUMBER_REGEX, type NumberBounds } from './number-range-regex';
 import {
   boundedQuantifier,
   constrainRegexLength,
@@ -888,11 +888,11 @@ class SchemaGrammarBuilder {
         const last = from === null || high === null || from <= high ? integerRangeRegex(from, high) : null;
         if (last !== null) pieces.push(last);
         if (pieces.length === 0) return null;
-        return regexLeaf(`(?:${pieces.join('|')})${this.index.draft >= 6 ? '(?:\\.0+)?' : ''}`);
+        return regexLeaf(`(?:${pieces.join('|')})${this.index.draft >= 6 ? INTEGER_ZERO_FRACTION : ''}`);
       }
       if (integerMultiple !== null) return this.integerMultipleRegex(integerMultiple, low, high, analysis);
       // Draft 4 (and Python's Draft4Validator) does not count 1.0 as an integer; later drafts do.
-      const zeroFraction = this.index.draft >= 6 ? '(?:\\.0+)?' : '';
+      const zeroFraction = this.index.draft >= 6 ? INTEGER_ZERO_FRACTION : '';
       if (low === null && high === null) return regexLeaf(this.index.draft >= 6 ? JSON_INTEGER_REGEX : '-?(?:0|[1-9][0-9]*)');
       const range = integerRangeRegex(low, high);
       return range === null ? null : regexLeaf(`(?:${range})${zeroFraction}`);
@@ -932,7 +932,7 @@ class SchemaGrammarBuilder {
     const allowZero = low === null || low <= 0n;
     const allowNegative = low === null || low < 0n;
     const options = [...(allowZero ? ['0'] : []), magnitude, ...(allowNegative ? [`-${magnitude}`] : [])];
-    return regexLeaf(`(?:${options.join('|')})${this.index.draft >= 6 ? '(?:\\.0+)?' : ''}`);
+    return regexLeaf(`(?:${options.join('|')})${this.index.draft >= 6 ? INTEGER_ZERO_FRACTION : ''}`);
   }
 
   private compileObject(analysis: Analysis): GrammarExpr | null {

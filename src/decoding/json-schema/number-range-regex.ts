@@ -116,12 +116,21 @@ function upperPieces(bound: bigint | null, exclusive: boolean): Piece[] {
   return pieces;
 }
 
+/**
+ * The zero fraction generation offers after an integer: none. `1.0` and `1.000` are integers from draft 6
+ * on, but offering a fraction lets a model write `"born": 2000.0` — or `2000.0000…` until max_tokens
+ * (seen with the demo model, which likes a full stop after a number) — where every user expects `2000`.
+ * Generation is stricter than validation here, as in other constrained decoders; it stays sound.
+ */
+export const INTEGER_ZERO_FRACTION = '';
+
 function fractionRegex(kind: FractionKind, maxDigits: number | null): string {
   const digits = maxDigits === null ? '[0-9]+' : maxDigits === 1 ? '[0-9]' : `[0-9]{1,${maxDigits}}`;
   switch (kind) {
     case 'any':
       return `(?:\\.${digits})?`;
     case 'zero':
+      // a number at an inclusive integer bound: any number of zeros, like any other fraction of a number
       return '(?:\\.0+)?';
     case 'nonzero': {
       if (maxDigits === null) return '\\.[0-9]*[1-9][0-9]*';
@@ -191,5 +200,5 @@ export function boundedNumberRegex(bounds: NumberBounds, maxFractionDigits: numb
 
 /** An unbounded JSON number (JSON grammar, exponent allowed). */
 export const JSON_NUMBER_REGEX = '-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?';
-/** An unbounded JSON integer, optionally written with a zero fraction. */
-export const JSON_INTEGER_REGEX = '-?(?:0|[1-9][0-9]*)(?:\\.0+)?';
+/** An unbounded JSON integer (written without a fraction: INTEGER_ZERO_FRACTION). */
+export const JSON_INTEGER_REGEX = `-?(?:0|[1-9][0-9]*)${INTEGER_ZERO_FRACTION}`;

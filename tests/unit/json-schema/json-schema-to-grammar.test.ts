@@ -22,8 +22,9 @@ const CASES: Case[] = [
   {
     name: 'integer ranges are exact',
     schema: { type: 'integer', minimum: -15, maximum: 120 },
-    accept: ['-15', '-9', '0', '9', '10', '99', '100', '120', '7.0'],
-    reject: ['-16', '121', '1000', '-0.5', '01', '1e2', '7.5'],
+    accept: ['-15', '-9', '0', '9', '10', '99', '100', '120'],
+    // '7.0' is an integer (draft 6+), but generation writes integers without a fraction (INTEGER_ZERO_FRACTION)
+    reject: ['-16', '121', '1000', '-0.5', '01', '1e2', '7.5', '7.0'],
   },
   { name: 'exclusive integer bounds', schema: { type: 'integer', exclusiveMinimum: 0, exclusiveMaximum: 10 }, accept: ['1', '9'], reject: ['0', '10', '-1'] },
   { name: 'draft-04 exclusive flags', schema: { $schema: 'http://json-schema.org/draft-04/schema#', type: 'integer', minimum: 0, exclusiveMinimum: true }, accept: ['1', '25'], reject: ['0', '-3', '1.0'] },
