@@ -114,6 +114,7 @@ export const CONFIG_SCHEMA = {
         store: { type: 'string', default: 'sqlite:./data/audit.sqlite' },
         mode: { enum: ['sync', 'async'], default: 'sync' },
         fail_mode: { enum: ['closed', 'open'], default: 'closed' },
+        sqlite_synchronous: { enum: ['NORMAL', 'FULL'], default: 'NORMAL' },
         hmac_key: { type: 'string', minLength: 16 },
         retention_days: { type: 'number', exclusiveMinimum: 0 },
       },

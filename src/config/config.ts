@@ -56,7 +56,7 @@ export interface ReinConfig {
   backends: RemoteBackendConfig[];
   policies: { dir: string; default: string; watch: boolean };
   constraints: { grammars_dir: string; constraints_dir: string };
-  audit: { store: string; mode: 'sync' | 'async'; fail_mode: 'closed' | 'open'; hmac_key?: string; retention_days?: number };
+  audit: { store: string; mode: 'sync' | 'async'; fail_mode: 'closed' | 'open'; sqlite_synchronous: 'NORMAL' | 'FULL'; hmac_key?: string; retention_days?: number };
   rate_limit: { store: string; default?: RateLimitSettings };
   keys: KeyConfig[];
   limits: {

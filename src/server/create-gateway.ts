@@ -140,6 +140,7 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
       hmacKey: config.audit.hmac_key,
       mode: config.audit.mode,
       failMode: config.audit.fail_mode,
+      sqliteSynchronous: config.audit.sqlite_synchronous,
       dropped: metrics.auditDropped,
       dataDir: config.audit.store.startsWith('sqlite:') ? undefined : resolve('data'),
       logger: { info: (message, fields) => logger.info(message, fields), warn: (message, fields) => logger.warn(message, fields), error: (message, fields) => logger.error(message, fields) },

@@ -18,7 +18,7 @@ describe('configuration', () => {
     const config = loadConfig({ env: {} });
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8080, allow_unauthenticated: false });
     expect(config.models).toEqual([{ id: 'rein-demo', path: 'models/rein-demo', execution_provider: 'cpu', max_batch_size: 8, executor: 'worker' }]);
-    expect(config.audit).toMatchObject({ store: 'sqlite:./data/audit.sqlite', mode: 'sync', fail_mode: 'closed' });
+    expect(config.audit).toMatchObject({ store: 'sqlite:./data/audit.sqlite', mode: 'sync', fail_mode: 'closed', sqlite_synchronous: 'NORMAL' });
     expect(config.policies.default).toBe('default');
     expect(Object.isFrozen(config.server)).toBe(true);
   });
@@ -42,6 +42,8 @@ describe('configuration', () => {
     expect(() => loadConfig({ file: writeConfig('server:\n  prot: 1\n'), env: {} })).toThrow(/\/server: unknown key 'prot'/);
     expect(() => loadConfig({ file: writeConfig('{"server": {"port": "x"}}', '.json'), env: {} })).toThrow(/\/server\/port: must be integer/);
     expect(() => loadConfig({ file: writeConfig('audit:\n  mode: sometimes\n'), env: {} })).toThrow(/\/audit\/mode: must be one of/);
+    expect(() => loadConfig({ file: writeConfig('audit:\n  sqlite_synchronous: OFF\n'), env: {} })).toThrow(/\/audit\/sqlite_synchronous: must be one of/);
+    expect(loadConfig({ file: writeConfig('audit:\n  sqlite_synchronous: FULL\n'), env: {} }).audit.sqlite_synchronous).toBe('FULL');
     expect(() => loadConfig({ env: { REIN_PORT: 'eighty' } })).toThrow(ConfigError);
     expect(() => loadConfig({ file: '/nonexistent/rein.yaml', env: {} })).toThrow(/cannot read config file \/nonexistent\/rein.yaml/);
   });
