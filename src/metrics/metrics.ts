@@ -24,6 +24,18 @@ export interface Metrics {
   readonly circuitState: client.Gauge<'backend'>;
   readonly constraintCompileDuration: client.Histogram<'kind'>;
   readonly maskDuration: client.Histogram;
+  /** Exports the check worker pool's state (read when /metrics is scraped). */
+  watchCheckPool(read: () => CheckPoolCounts): void;
+}
+
+/** The counts of the check worker pool that /metrics exports (see src/policy/check-worker-pool.ts). */
+export interface CheckPoolCounts {
+  workers: number;
+  busy: number;
+  queued: number;
+  completed: number;
+  terminated: number;
+  crashed: number;
 }
 
 export function createMetrics(options: { collectDefault?: boolean } = {}): Metrics {
@@ -50,5 +62,29 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Metri
     circuitState: new client.Gauge({ name: 'rein_backend_circuit_open', help: '1 when the backend circuit is open', labelNames: ['backend'], registers: [registry] }),
     constraintCompileDuration: new client.Histogram({ name: 'rein_constraint_compile_duration_seconds', help: 'Constraint compile time', labelNames: ['kind'], buckets: fast, registers: [registry] }),
     maskDuration: new client.Histogram({ name: 'rein_mask_duration_seconds', help: 'Token mask computation time', buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01], registers: [registry] }),
+    watchCheckPool(read) {
+      // Gauges read the pool at scrape time; the counters follow the pool's own running totals.
+      new client.Gauge({ name: 'rein_check_workers', help: 'Check worker threads, by state', labelNames: ['state'], registers: [registry], collect() {
+        const counts = read();
+        this.set({ state: 'running' }, counts.workers);
+        this.set({ state: 'busy' }, counts.busy);
+      } });
+      new client.Gauge({ name: 'rein_check_tasks_queued', help: 'Offloaded check tasks waiting for a worker', registers: [registry], collect() {
+        this.set(read().queued);
+      } });
+      const seen = { completed: 0, terminated: 0, crashed: 0 };
+      new client.Counter({ name: 'rein_check_tasks_completed_total', help: 'Offloaded check tasks a worker answered', registers: [registry], collect() {
+        const counts = read();
+        if (counts.completed > seen.completed) this.inc(counts.completed - seen.completed);
+        seen.completed = counts.completed;
+      } });
+      new client.Counter({ name: 'rein_check_workers_replaced_total', help: 'Check workers replaced: terminated (a task timed out or was abandoned) or crashed', labelNames: ['reason'], registers: [registry], collect() {
+        const counts = read();
+        if (counts.terminated > seen.terminated) this.inc({ reason: 'terminated' }, counts.terminated - seen.terminated);
+        if (counts.crashed > seen.crashed) this.inc({ reason: 'crashed' }, counts.crashed - seen.crashed);
+        seen.terminated = counts.terminated;
+        seen.crashed = counts.crashed;
+      } });
+    },
   };
 }

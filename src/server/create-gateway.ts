@@ -104,7 +104,10 @@ export async function createGateway(config: ReinConfig, options: CreateGatewayOp
     const checkPool = offload?.enabled
       ? createCheckWorkerPool({ checks: checkOptions, workers: offload.workers, minChars: offload.min_chars, log: (message) => logger.warn(message) })
       : undefined;
-    if (checkPool) closers.push(() => checkPool.close());
+    if (checkPool) {
+      closers.push(() => checkPool.close());
+      metrics.watchCheckPool(() => checkPool.stats());
+    }
     const registry = withOffload(loadBuiltinChecks({ ...checkOptions, log: (message) => logger.warn(message) }), checkPool);
     const policyStore = createPolicyStore({
       directory: resolve(config.policies.dir),

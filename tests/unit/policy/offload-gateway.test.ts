@@ -26,7 +26,7 @@ async function checkOutput(port: number, output: string): Promise<{ decision: st
   return (await response.json()) as { decision: string; sanitized_output?: string };
 }
 
-async function run(enabled: boolean): Promise<{ before: number; during: number; after: number; redacted: boolean }> {
+async function run(enabled: boolean): Promise<{ before: number; during: number; after: number; redacted: boolean; metrics: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-offload-'));
   const config = validateRawConfig({
     models: [],
@@ -43,10 +43,18 @@ async function run(enabled: boolean): Promise<{ before: number; during: number; 
     const before = threads();
     const outcome = await checkOutput(port, `${'plain words in a long answer. '.repeat(200)}card 4111 1111 1111 1111`);
     const during = threads();
+    // The first large check starts the worker and runs inline while it loads; later ones go to it.
+    let metrics = '';
+    for (let attempt = 0; attempt < 50; attempt++) {
+      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (!enabled || /rein_check_tasks_completed_total [1-9]/.test(metrics)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await checkOutput(port, `${'more plain words in a long answer. '.repeat(200)}`);
+    }
     await new Promise((resolve) => server.close(resolve));
     await gateway.close();
     const redacted = typeof outcome.sanitized_output === 'string' && outcome.sanitized_output.includes('plain words') && !outcome.sanitized_output.includes('4111 1111');
-    return { before, during, after: threads(), redacted };
+    return { before, during, after: threads(), redacted, metrics };
   } finally {
     server.close();
   }
@@ -54,15 +62,20 @@ async function run(enabled: boolean): Promise<{ before: number; during: number; 
 
 (linux ? describe : describe.skip)('gateway and check offload', () => {
   test('a large output starts one worker thread; close() ends it', async () => {
-    const { before, during, after, redacted } = await run(true);
+    const { before, during, after, redacted, metrics } = await run(true);
     expect(redacted).toBe(true);
     expect(during).toBe(before + 1);
     expect(after).toBeLessThan(during);
+    // /metrics exports the pool: one running worker, and the offloaded tasks it answered.
+    expect(metrics).toMatch(/rein_check_workers\{state="running"\} 1\n/);
+    expect(metrics).toMatch(/rein_check_tasks_completed_total [1-9]/);
+    expect(metrics).toMatch(/rein_check_tasks_queued 0\n/);
   });
 
   test('enabled: false starts none', async () => {
-    const { before, during, redacted } = await run(false);
+    const { before, during, redacted, metrics } = await run(false);
     expect(redacted).toBe(true);
     expect(during).toBe(before);
+    expect(metrics).not.toMatch(/rein_check_workers/);
   });
 });
