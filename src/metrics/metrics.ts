@@ -42,6 +42,7 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Metri
   const registry = new client.Registry();
   if (options.collectDefault !== false) client.collectDefaultMetrics({ register: registry, prefix: 'rein_process_' });
   const fast = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+  let poolReader: (() => CheckPoolCounts) | undefined;
   return {
     registry,
     httpRequests: new client.Counter({ name: 'rein_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] }),
@@ -62,7 +63,11 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Metri
     circuitState: new client.Gauge({ name: 'rein_backend_circuit_open', help: '1 when the backend circuit is open', labelNames: ['backend'], registers: [registry] }),
     constraintCompileDuration: new client.Histogram({ name: 'rein_constraint_compile_duration_seconds', help: 'Constraint compile time', labelNames: ['kind'], buckets: fast, registers: [registry] }),
     maskDuration: new client.Histogram({ name: 'rein_mask_duration_seconds', help: 'Token mask computation time', buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01], registers: [registry] }),
-    watchCheckPool(read) {
+    watchCheckPool(watched) {
+      // One set of metrics per registry; a later pool (a gateway rebuilt on the same Metrics) replaces the reader.
+      poolReader = watched;
+      if (registry.getSingleMetric('rein_check_workers')) return;
+      const read = () => poolReader!();
       // Gauges read the pool at scrape time; the counters follow the pool's own running totals.
       new client.Gauge({ name: 'rein_check_workers', help: 'Check worker threads, by state', labelNames: ['state'], registers: [registry], collect() {
         const counts = read();
