@@ -90,32 +90,6 @@ export function listInputParts(parts: InputParts): InputPart[] {
   return list;
 }
 
-/** Runs `work` with its own AbortSignal, failing after `timeoutMs` or when `outer` aborts. */
-export async function runWithTimeout<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal): Promise<T> {
-  if (outer.aborted) throw outer.reason ?? new Error('aborted');
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new CheckTimeoutError(`timed out after ${timeoutMs} ms`);
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-    onAbort = () => {
-      controller.abort(outer.reason);
-      reject(outer.reason ?? new Error('aborted'));
-    };
-    outer.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([Promise.resolve().then(() => work(controller.signal)), stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) outer.removeEventListener('abort', onAbort);
-  }
-}
-
 /**
  * The deadlines of one batch of checks that start together (a stage's parallel runs): one
  * AbortController and one timer per distinct timeout, shared by the checks with that timeout, instead
@@ -168,6 +142,16 @@ export function createCheckDeadlines(outer: AbortSignal): CheckDeadlines {
       outer.removeEventListener('abort', onOuterAbort);
     },
   };
+}
+
+/** Runs `work` with its own AbortSignal, failing after `timeoutMs` or when `outer` aborts (a batch of one). */
+export async function runWithTimeout<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal): Promise<T> {
+  const deadlines = createCheckDeadlines(outer);
+  try {
+    return await deadlines.run(work, timeoutMs);
+  } finally {
+    deadlines.dispose();
+  }
 }
 
 /**
