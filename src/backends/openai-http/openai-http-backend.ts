@@ -162,68 +162,68 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
     if (signal.aborted) onCallerAbort();
     else signal.addEventListener('abort', onCallerAbort, { once: true });
     const totalTimer = setTimeout(() => combined.abort(new DOMException(`total time limit of ${timeouts.total} ms`, 'TimeoutError')), timeouts.total);
-    const started = performance.now();
-    let response;
+    // One cleanup for every way out: error, HTTP error status, end of stream, or a caller that stops early.
     try {
-      response = await pool.request({ path, method: 'POST', headers: headers(), body: JSON.stringify(body), signal: combined.signal });
-    } catch (error) {
-      clearTimeout(totalTimer);
-      signal.removeEventListener('abort', onCallerAbort);
-      if (signal.aborted) throw error;
-      throw transportError(error, config.id, 'the request');
-    }
-    if (response.statusCode >= 400) {
-      const text = (await response.body.text().catch(() => '')).slice(0, 2000);
-      clearTimeout(totalTimer);
-      signal.removeEventListener('abort', onCallerAbort);
-      const parsed = parseJson<{ error?: { message?: string } | string; message?: string }>(text);
-      const detail = parsed.ok ? (typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error?.message ?? parsed.value.message) : text;
-      throw new GatewayError('backend_error', `backend ${config.id} answered HTTP ${response.statusCode}${detail ? `: ${detail}` : ''}`, {
-        details: { backend_status: response.statusCode },
-      });
-    }
-    const contentType = String(response.headers['content-type'] ?? '');
-    /** The body was read to its end or to [DONE]; otherwise it is destroyed on the way out (abort upstream). */
-    let bodyDone = false;
-    try {
-      if (!contentType.includes('text/event-stream')) {
-        // A server that ignored stream: true — accept one JSON body.
-        const parsed = parseJson<any>(await response.body.text());
-        if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent a body that is not JSON`);
-        bodyDone = true;
-        yield* absorbChunk(parsed.value, choices, live, true);
-      } else {
-        // destroyOnReturn: false — leaving the loop at [DONE] must not destroy the body (that costs an
-        // AbortError with a stack trace per request and the keep-alive connection); the rest is dumped.
-        for await (const data of parseSseData(response.body.iterator({ destroyOnReturn: false }))) {
-          if (data.trim() === '[DONE]') {
-            bodyDone = true;
-            if (!response.body.readableEnded) response.body.dump().catch(() => undefined);
-            break;
+      const started = performance.now();
+      let response;
+      try {
+        response = await pool.request({ path, method: 'POST', headers: headers(), body: JSON.stringify(body), signal: combined.signal });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw transportError(error, config.id, 'the request');
+      }
+      if (response.statusCode >= 400) {
+        const text = (await response.body.text().catch(() => '')).slice(0, 2000);
+        const parsed = parseJson<{ error?: { message?: string } | string; message?: string }>(text);
+        const detail = parsed.ok ? (typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error?.message ?? parsed.value.message) : text;
+        throw new GatewayError('backend_error', `backend ${config.id} answered HTTP ${response.statusCode}${detail ? `: ${detail}` : ''}`, {
+          details: { backend_status: response.statusCode },
+        });
+      }
+      const contentType = String(response.headers['content-type'] ?? '');
+      /** The body was read to its end or to [DONE]; otherwise it is destroyed on the way out (abort upstream). */
+      let bodyDone = false;
+      try {
+        if (!contentType.includes('text/event-stream')) {
+          // A server that ignored stream: true — accept one JSON body.
+          const parsed = parseJson<any>(await response.body.text());
+          if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent a body that is not JSON`);
+          bodyDone = true;
+          yield* absorbChunk(parsed.value, choices, live, true);
+        } else {
+          // destroyOnReturn: false — leaving the loop at [DONE] must not destroy the body (that costs an
+          // AbortError with a stack trace per request and the keep-alive connection); the rest is dumped.
+          for await (const data of parseSseData(response.body.iterator({ destroyOnReturn: false }))) {
+            if (data.trim() === '[DONE]') {
+              bodyDone = true;
+              if (!response.body.readableEnded) response.body.dump().catch(() => undefined);
+              break;
+            }
+            const parsed = parseJson<any>(data);
+            if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent malformed SSE data: ${data.slice(0, 120)}`);
+            if (parsed.value?.error) {
+              const message = typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error.message;
+              throw new GatewayError('backend_error', `backend ${config.id} reported an error mid-stream: ${message ?? 'unknown'}`);
+            }
+            yield* absorbChunk(parsed.value, choices, live, false);
           }
-          const parsed = parseJson<any>(data);
-          if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent malformed SSE data: ${data.slice(0, 120)}`);
-          if (parsed.value?.error) {
-            const message = typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error.message;
-            throw new GatewayError('backend_error', `backend ${config.id} reported an error mid-stream: ${message ?? 'unknown'}`);
-          }
-          yield* absorbChunk(parsed.value, choices, live, false);
+          bodyDone = true;
         }
-        bodyDone = true;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        throw transportError(error, config.id, 'streaming');
+      } finally {
+        // An error, or a caller that stopped reading early: stop the upstream generation too.
+        if (!bodyDone && !response.body.destroyed) {
+          // undici reports destroying an unfinished body as an 'error' event; nobody reads it any more.
+          response.body.on('error', () => undefined);
+          response.body.destroy();
+        }
+        metrics?.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
       }
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw transportError(error, config.id, 'streaming');
     } finally {
-      // An error, or a caller that stopped reading early: stop the upstream generation too.
-      if (!bodyDone && !response.body.destroyed) {
-        // undici reports destroying an unfinished body as an 'error' event; nobody reads it any more.
-        response.body.on('error', () => undefined);
-        response.body.destroy();
-      }
       clearTimeout(totalTimer);
       signal.removeEventListener('abort', onCallerAbort);
-      metrics?.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
     }
     for (const [index, choice] of choices.entries()) {
       if (choice.finishReason === undefined && choice.checker?.failedAt === undefined) {
