@@ -32,14 +32,24 @@ export function sendError(response: ServerResponse, error: GatewayError, request
   writeJson(response, error.status, errorBody(error, requestId));
 }
 
+/** A body over `server.body_limit_bytes` (body-parser's and the lean path's wording, one place). */
+export function bodyTooLargeError(limit: number | string): GatewayError {
+  return new GatewayError('payload_too_large', `request body exceeds the limit of ${limit} bytes`, { param: '' });
+}
+
+/** A body that is not JSON; `detail` is JSON.parse's message. */
+export function invalidJsonError(detail: string): GatewayError {
+  return new GatewayError('invalid_request', `request body is not valid JSON: ${detail}`.trim(), { param: '' });
+}
+
 /** Maps body-parser and express errors (bad JSON, too large) to our codes. */
 function fromFrameworkError(error: unknown): GatewayError | undefined {
   const candidate = error as { type?: string; status?: number; message?: string; limit?: number };
   if (candidate?.type === 'entity.too.large' || candidate?.status === 413) {
-    return new GatewayError('payload_too_large', `request body exceeds the limit of ${candidate.limit ?? 'the configured'} bytes`, { param: '' });
+    return bodyTooLargeError(candidate.limit ?? 'the configured');
   }
   if (candidate?.type === 'entity.parse.failed') {
-    return new GatewayError('invalid_request', `request body is not valid JSON: ${candidate.message ?? ''}`.trim(), { param: '' });
+    return invalidJsonError(candidate.message ?? '');
   }
   if (candidate?.type === 'encoding.unsupported' || candidate?.type === 'charset.unsupported') {
     return new GatewayError('invalid_request', candidate.message ?? 'unsupported encoding', { param: '' });

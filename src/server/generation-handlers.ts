@@ -18,11 +18,11 @@ import { SseWriter } from './sse';
 
 export type GenerationApi = 'chat' | 'completions' | 'native';
 
-export const GENERATION_ROUTES: Readonly<Record<string, GenerationApi>> = Object.freeze({
-  '/v1/chat/completions': 'chat',
-  '/v1/completions': 'completions',
-  '/v1/generate': 'native',
-});
+export const GENERATION_ROUTES: ReadonlyMap<string, GenerationApi> = new Map<string, GenerationApi>([
+  ['/v1/chat/completions', 'chat'],
+  ['/v1/completions', 'completions'],
+  ['/v1/generate', 'native'],
+]);
 
 /** One HTTP exchange as the handlers see it, whichever layer parsed the request. */
 export interface Exchange {

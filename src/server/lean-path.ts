@@ -17,7 +17,7 @@ import { GatewayError } from '../errors/gateway-error';
 import type { Logger } from '../logging/logger';
 import type { PipelineDeps } from '../pipeline/pipeline-deps';
 import { assertRole, authenticateHeader, type RateLimitMiddleware } from './auth';
-import { answerError, writeJson } from './error-envelope';
+import { answerError, bodyTooLargeError, invalidJsonError, writeJson } from './error-envelope';
 import { GENERATION_ROUTES, handleGeneration, type GenerationApi } from './generation-handlers';
 
 export interface LeanPathOptions {
@@ -33,7 +33,6 @@ export interface LeanPathOptions {
   logger: Logger;
 }
 
-const ROUTES = new Map<string, GenerationApi>(Object.entries(GENERATION_ROUTES));
 const UTF8_CHARSET = /^\s*charset\s*=\s*(?:"utf-?8"|utf-?8)\s*$/i;
 
 /** True for an uncompressed `application/json` body in UTF-8 (the only case the lean path parses). */
@@ -55,7 +54,7 @@ function readJsonBody(request: IncomingMessage, response: ServerResponse, limit:
   const tooLarge = () => {
     // The rest of the body is not read: close the connection after the answer.
     response.setHeader('Connection', 'close');
-    return new GatewayError('payload_too_large', `request body exceeds the limit of ${limit} bytes`, { param: '' });
+    return bodyTooLargeError(limit);
   };
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
@@ -73,8 +72,9 @@ function readJsonBody(request: IncomingMessage, response: ServerResponse, limit:
       if (size > limit) fail(tooLarge());
       else chunks.push(chunk);
     });
-    request.on('error', () => fail(new GatewayError('invalid_request', 'request aborted', { param: '' })));
-    request.on('aborted', () => fail(new GatewayError('invalid_request', 'request aborted', { param: '' })));
+    const aborted = () => fail(new GatewayError('invalid_request', 'request aborted', { param: '' }));
+    request.on('error', aborted);
+    request.on('aborted', aborted);
     request.on('end', () => {
       if (settled) return;
       settled = true;
@@ -87,7 +87,7 @@ function readJsonBody(request: IncomingMessage, response: ServerResponse, limit:
       try {
         resolve(JSON.parse(text));
       } catch (error) {
-        reject(new GatewayError('invalid_request', `request body is not valid JSON: ${(error as Error).message}`.trim(), { param: '' }));
+        reject(invalidJsonError((error as Error).message));
       }
     });
   });
@@ -117,7 +117,7 @@ export function createLeanPath(options: LeanPathOptions): (request: IncomingMess
     const url = request.url ?? '';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
-    const api = ROUTES.get(path);
+    const api = GENERATION_ROUTES.get(path);
     if (api === undefined || !isPlainJson(request.headers)) return false;
     void serve(request, response, path, api);
     return true;
