@@ -130,7 +130,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
     reject(error: unknown): void;
   }
   const MAX_GROUP = 256;
-  let pending: PendingAppend[] = [];
+  const pending: PendingAppend[] = [];
   let flushing: Promise<void> | null = null;
 
   async function writeGroup(group: PendingAppend[]): Promise<number[]> {
@@ -176,8 +176,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
         flushing = null;
         return;
       }
-      const group = pending.length <= MAX_GROUP ? pending : pending.slice(0, MAX_GROUP);
-      pending = pending.length <= MAX_GROUP ? [] : pending.slice(MAX_GROUP);
+      const group = pending.splice(0, MAX_GROUP);
       try {
         const seqs = await writeGroup(group);
         group.forEach((entry, index) => entry.resolve({ id: entry.id, seq: seqs[index] }));
