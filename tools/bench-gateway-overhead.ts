@@ -10,11 +10,12 @@
  *
  *   npm run bench:gateway [-- --duration 5 --concurrency 1,8,64 --out overhead.json]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
+import { startProcess } from './start-process';
 
 interface Target {
   name: string;
@@ -37,25 +38,6 @@ const ROOT = path.resolve(__dirname, '..', '..');
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
-function startProcess(args: string[], readyPattern: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start:\n${output}`)), 60000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = readyPattern.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, match });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
-  });
 }
 
 async function measure(target: Target, concurrency: number, durationMs: number, body: string): Promise<LevelResult> {
@@ -130,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   const children: ChildProcess[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-overhead-'));
   try {
-    const fixture = await startProcess([path.join(ROOT, 'dist/tools/fixture-servers/fault-server.js')], /FIXTURE_URL (\S+)/);
+    const fixture = await startProcess([path.join(ROOT, 'dist/tools/fixture-servers/fault-server.js')], /FIXTURE_URL (\S+)/, { cwd: ROOT });
     children.push(fixture.child);
     const fixtureUrl = fixture.match[1];
     const targets: Target[] = [{ name: 'direct', url: fixtureUrl, headers: {} }];
@@ -143,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
       logging: { level: 'error' },
     };
     fs.writeFileSync(path.join(dir, 'rein.json'), JSON.stringify(config));
-    const rein = await startProcess([path.join(ROOT, 'dist/src/cli.js'), 'serve', '--config', path.join(dir, 'rein.json'), '--port', '0'], /REIN_LISTENING (\d+)/, { REIN_PRINT_PORT: '1' });
+    const rein = await startProcess([path.join(ROOT, 'dist/src/cli.js'), 'serve', '--config', path.join(dir, 'rein.json'), '--port', '0'], /REIN_LISTENING (\d+)/, { cwd: ROOT, env: { REIN_PRINT_PORT: '1' } });
     children.push(rein.child);
     const reinUrl = `http://127.0.0.1:${rein.match[1]}/v1`;
     targets.push({ name: 'rein-permissive', url: reinUrl, headers: {} });
@@ -151,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     const portkeyEntry = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
     if (fs.existsSync(portkeyEntry)) {
       const port = 20000 + Math.floor(Math.random() * 20000);
-      const portkey = await startProcess([portkeyEntry, `--port=${port}`, '--headless'], /Ready for connections|running at/);
+      const portkey = await startProcess([portkeyEntry, `--port=${port}`, '--headless'], /Ready for connections|running at/, { cwd: ROOT });
       children.push(portkey.child);
       targets.push({ name: 'portkey', url: `http://127.0.0.1:${port}/v1`, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fixtureUrl, authorization: 'Bearer unused' } });
     } else {

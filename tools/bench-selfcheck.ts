@@ -21,6 +21,7 @@ import { createBuiltinOutputChecks } from '../src/safety/checks';
 import type { OutputCheck, OutputCheckContext } from '../src/safety/detector';
 import { parseJson } from '../src/util/parse-json';
 import { mulberry32 } from '../src/util/mulberry32';
+import { startProcess } from './start-process';
 
 const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '../package.json')) ? '..' : '../..');
 const DATA = path.resolve(ROOT, '../shared/data/selfcheck-dev/wikibio-hallucination-part1.json');
@@ -103,28 +104,14 @@ function summarize(values: number[]): Latency {
  * request latency and the gateway's own stage timings (`timings_ms`), with and without the check.
  */
 async function endToEnd(modelDir: string, prompt: string, maxTokens: number, sampleCount: number, runs: number) {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'serve', '--model', path.resolve(modelDir), '--port', '0', '--log-level', 'error'], {
+  const database = path.join(os.tmpdir(), `rein-bench-selfcheck-${process.pid}.sqlite`);
+  const { child, match } = await startProcess([path.join(ROOT, 'dist/src/cli.js'), 'serve', '--model', path.resolve(modelDir), '--port', '0', '--log-level', 'error'], /REIN_LISTENING (\d+)/, {
     cwd: ROOT,
-    env: { ...process.env, REIN_PRINT_PORT: '1', REIN_AUDIT_DB: `sqlite:${path.join(os.tmpdir(), `rein-bench-selfcheck-${process.pid}.sqlite`)}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { REIN_PRINT_PORT: '1', REIN_AUDIT_DB: `sqlite:${database}` },
+    timeoutMs: 120000,
   });
+  const port = Number(match[1]);
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => reject(new Error(`rein serve did not start:\n${output}`)), 120000);
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /REIN_LISTENING (\d+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(Number(match[1]));
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`rein serve exited with ${code}:\n${output}`)));
-    });
     const ask = async (seed: number, withCheck: boolean) => {
       const body = {
         messages: [{ role: 'user', content: prompt }],
@@ -162,7 +149,7 @@ async function endToEnd(modelDir: string, prompt: string, maxTokens: number, sam
     };
   } finally {
     child.kill('SIGTERM');
-    fs.rmSync(path.join(os.tmpdir(), `rein-bench-selfcheck-${process.pid}.sqlite`), { force: true });
+    fs.rmSync(database, { force: true });
   }
 }
 
