@@ -162,16 +162,7 @@ export function sampleToken(logits: Float32Array, offset: number, size: number, 
         total += scratch[index];
       }
     }
-    let target = random() * total;
-    let last = best;
-    for (let index = 0; index < size; index++) {
-      const weight = scratch[index];
-      if (weight === 0) continue;
-      last = index;
-      target -= weight;
-      if (target < 0) return index;
-    }
-    return last;
+    return drawByWeight(scratch, size, total, best, random);
   }
 
   // Which tokens survive top-k / top-p / min-p is decided on the sorted weights of a candidate set
@@ -235,10 +226,15 @@ export function sampleToken(logits: Float32Array, offset: number, size: number, 
       keptTotal += weight;
     } else scratch[index] = 0;
   }
-  let target = random() * keptTotal;
-  let last = best;
+  return drawByWeight(scratch, size, keptTotal, best, random);
+}
+
+/** Draws an index with probability weight / total, walking the non-zero weights in id order; `fallback` when rounding leaves none. */
+function drawByWeight(weights: Float32Array, size: number, total: number, fallback: number, random: RandomSource): number {
+  let target = random() * total;
+  let last = fallback;
   for (let index = 0; index < size; index++) {
-    const weight = scratch[index];
+    const weight = weights[index];
     if (weight === 0) continue;
     last = index;
     target -= weight;
