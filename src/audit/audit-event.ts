@@ -169,10 +169,24 @@ function scrubValue(value: unknown, values: readonly string[], depth = 0): unkno
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
+/**
+ * The defined members of `object`, in its order, as a new object. (Deleting the undefined members
+ * instead would turn the object into a slow dictionary-mode one that every later read — the
+ * canonical encoding on each append — pays for.)
+ */
+function definedMembers<T extends object>(object: T): T {
+  const result = {} as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const value = (object as Record<string, unknown>)[key];
+    if (value !== undefined) result[key] = value;
+  }
+  return result as T;
+}
+
 function copyFinding(finding: Finding, scrubValues: readonly string[], opaque: boolean): AuditFinding {
   // opaque: the values this finding points at are unknown, so its free text may quote them — keep none of it.
   if (opaque) return copyFinding({ ...finding, explanation: '[REDACTED]', error: finding.error === undefined ? undefined : '[REDACTED]', details: undefined }, scrubValues, false);
-  const copy: AuditFinding = {
+  return definedMembers<AuditFinding>({
     check: finding.check,
     version: finding.version,
     stage: finding.stage,
@@ -187,9 +201,7 @@ function copyFinding(finding: Finding, scrubValues: readonly string[], opaque: b
     duration_ms: finiteOrUndefined(finding.durationMs),
     error: finding.error === undefined ? undefined : scrub(finding.error, scrubValues),
     details: finding.details === undefined ? undefined : (scrubValue(finding.details, scrubValues) as Record<string, unknown>),
-  };
-  for (const key of Object.keys(copy) as Array<keyof AuditFinding>) if (copy[key] === undefined) delete copy[key];
-  return copy;
+  });
 }
 
 function copyPart(part: AuditTextPart): AuditTextPart {
@@ -225,7 +237,7 @@ export function buildAuditEvent(fields: AuditEventFields, level: AuditLevel): Au
           ...sensitiveValues(fields.output ?? [], findings, 'output', level === 'hashes'),
         ].sort((a, b) => b.length - a.length);
   const decoding = fields.decoding ?? {};
-  const attributes: AuditAttributes = {
+  const attributes = definedMembers<AuditAttributes>({
     'gen_ai.operation.name': fields.operation,
     'gen_ai.request.model': fields.model,
     'gen_ai.response.model': fields.responseModel,
@@ -248,8 +260,7 @@ export function buildAuditEvent(fields: AuditEventFields, level: AuditLevel): Au
     'rein.constraint.type': fields.constraint?.type,
     'rein.constraint.hash': fields.constraint?.hash,
     'rein.stream': decoding.stream,
-  };
-  for (const key of Object.keys(attributes) as Array<keyof AuditAttributes>) if (attributes[key] === undefined) delete attributes[key];
+  });
   const timings: Record<string, number> = {};
   for (const [stage, ms] of Object.entries(fields.timingsMs ?? {})) if (Number.isFinite(ms)) timings[stage] = ms;
   return {

@@ -145,7 +145,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       for (const [index, entry] of group.entries()) {
         const seq = treeSize + 1;
         const hash = recordHashFromText({ id: entry.id, seq, time, prev_hash: lastHash, eventText: entry.eventText });
-        range.appendData(Buffer.from(hash, 'hex'));
+        range.appendHash(hash);
         const row = { seq, id: entry.id, time, decision: entry.decision, policy: entry.policy, prev_hash: lastHash, hash, mac: recordMac(key, hash), event: entry.eventText };
         const isLast = index === group.length - 1;
         const atCheckpoint = seq % interval === 0;
@@ -340,7 +340,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       if ((row.decision ?? null) !== (parsed.event.decision ?? null) || (row.policy ?? null) !== (parsed.event.policy?.name ?? null)) {
         return bad('index columns (decision, policy) do not match the record (edited)');
       }
-      range.appendData(Buffer.from(row.hash, 'hex'));
+      range.appendHash(row.hash);
       const checkpoint = checkpoints.get(row.seq);
       if (checkpoint) {
         if (checkpoint.mac !== checkpointMac(key, checkpoint.tree_size, checkpoint.root)) return bad(`checkpoint at tree size ${checkpoint.tree_size}: HMAC does not match (forged checkpoint, or signed with another key)${keyHint()}`);
@@ -415,7 +415,7 @@ export function createAuditLog(driver: AuditDriver, options: AuditLogOptions): A
       const hashes = await transaction.readHashes(previousCut, cut);
       if (hashes.length !== cut - previousCut) throw new GatewayError('internal_error', 'records are missing before the retention cut; run audit verify');
       const range = anchor ? CompactRange.fromFrontier(anchor.seq, anchor.frontier) : new CompactRange();
-      for (const hash of hashes) range.appendData(Buffer.from(hash, 'hex'));
+      for (const hash of hashes) range.appendHash(hash);
       const root = range.root();
       await transaction.writeAnchor({ seq: cut, last_hash: hashes[hashes.length - 1], frontier: range.frontier(), root, mac: checkpointMac(key, cut, root) });
       const deleted = await transaction.deleteRecordsUpTo(cut);

@@ -13,20 +13,59 @@ export function canonicalJson(value: unknown): string {
   return encode(value, 0);
 }
 
+/**
+ * What JSON.stringify would escape in a string: control characters, `"`, `\`, and surrogates (it
+ * escapes lone ones only; any surrogate takes the JSON.stringify path, which decides). A string
+ * without any of these is written by JSON.stringify as itself between quotes.
+ */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/**
+ * Quoted object keys: audit events use a small, fixed set of keys, so each is quoted once. Bounded
+ * (cleared when full) so that arbitrary keys in finding details cannot grow it without limit.
+ */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_MAX = 4096;
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = quote(key);
+    if (quotedKeys.size >= QUOTED_KEYS_MAX) quotedKeys.clear();
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+/** Object.keys in UTF-16 code-unit order; most objects are built in that order already, so check before sorting. */
+function sortedKeys(object: object): string[] {
+  const keys = Object.keys(object);
+  for (let index = 1; index < keys.length; index++) {
+    if (keys[index - 1] > keys[index]) return keys.sort();
+  }
+  return keys;
+}
+
 // One pass with string concatenation (V8 builds ropes): no per-level arrays for map/filter/join.
 function encode(value: unknown, depth: number): string {
   if (depth > CANONICAL_JSON_MAX_DEPTH) throw new TypeError(`canonicalJson: nesting deeper than ${CANONICAL_JSON_MAX_DEPTH}`);
   if (value === null) return 'null';
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-      return JSON.stringify(value);
+      // For a finite number JSON.stringify writes Number::toString (-0 as "0"), as String() does.
+      return String(value);
     case 'object': {
       if (Array.isArray(value)) {
+        if (value.length === 0) return '[]';
         let text = '[';
         for (let index = 0; index < value.length; index++) {
           if (index > 0) text += ',';
@@ -36,15 +75,14 @@ function encode(value: unknown, depth: number): string {
         return `${text}]`;
       }
       const object = value as Record<string, unknown>;
-      const keys = Object.keys(object).sort();
+      const keys = sortedKeys(object);
       let text = '{';
-      let first = true;
-      for (const key of keys) {
+      for (let index = 0; index < keys.length; index++) {
+        const key = keys[index];
         const member = object[key];
         if (member === undefined) continue;
-        text += first ? JSON.stringify(key) : `,${JSON.stringify(key)}`;
-        text += `:${encode(member, depth + 1)}`;
-        first = false;
+        if (text.length > 1) text += ',';
+        text += `${quoteKey(key)}:${encode(member, depth + 1)}`;
       }
       return `${text}}`;
     }

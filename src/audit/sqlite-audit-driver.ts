@@ -23,12 +23,40 @@ export interface SqliteAuditDriverOptions {
   busyTimeoutMs?: number;
 }
 
+const isHashList = (value: readonly unknown[]): boolean => value.every((item) => typeof item === 'string' && /^[0-9a-f]{64}$/.test(item));
+
 function parseFrontier(text: string): string[] {
   const parsed = parseJson<unknown>(text);
-  if (!parsed.ok || !Array.isArray(parsed.value) || !parsed.value.every((item) => typeof item === 'string' && /^[0-9a-f]{64}$/.test(item))) {
+  if (!parsed.ok || !Array.isArray(parsed.value) || !isHashList(parsed.value)) {
     throw new Error('stored frontier is not a list of hashes');
   }
   return parsed.value as string[];
+}
+
+/**
+ * parseFrontier with a one-entry memory: the head's frontier read at the start of an append is, in
+ * the common case, the very text this process wrote (or read) last, so it is neither parsed nor
+ * checked again. Text that differs in any byte goes through parseFrontier. A written frontier is
+ * remembered only when it is one parseFrontier would accept, so a read never succeeds where it would
+ * have thrown. Callers get a fresh copy.
+ */
+function frontierCache(): { parse(text: string): string[]; remember(text: string, frontier: readonly string[]): void } {
+  let lastText: string | null = null;
+  let lastFrontier: readonly string[] = [];
+  return {
+    parse(text) {
+      if (text !== lastText) {
+        lastFrontier = parseFrontier(text);
+        lastText = text;
+      }
+      return lastFrontier.slice();
+    },
+    remember(text, frontier) {
+      if (!isHashList(frontier)) return;
+      lastText = text;
+      lastFrontier = frontier.slice();
+    },
+  };
 }
 
 function filterSql(filter: AuditRowFilter, clauses: string[], params: unknown[]): void {
@@ -99,12 +127,28 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
     deleteCheckpoints: db.prepare('DELETE FROM audit_checkpoints WHERE tree_size < ?'),
     getById: reader.prepare('SELECT * FROM audit_records WHERE id = ?'),
     ping: reader.prepare('SELECT 1').pluck(),
+    // Prepared once instead of db.exec() on every transaction (which parses the SQL each time).
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
   };
+  const frontiers = frontierCache();
 
   type Reads = ReturnType<typeof reads>;
   const readHead = (from: Reads): AuditHeadRow | null => {
     const row = from.readHead.get() as (Omit<AuditHeadRow, 'frontier'> & { frontier: string }) | undefined;
-    return row ? { ...row, frontier: parseFrontier(row.frontier) } : null;
+    return row ? { tree_size: row.tree_size, last_hash: row.last_hash, frontier: frontiers.parse(row.frontier), root: row.root, mac: row.mac } : null;
+  };
+  const writeHead = (head: AuditHeadRow): void => {
+    const frontierText = JSON.stringify(head.frontier);
+    statements.writeHead.run(head.tree_size, head.last_hash, frontierText, head.root, head.mac);
+    frontiers.remember(frontierText, head.frontier);
+  };
+  const insertRecord = (row: AuditRow): void => {
+    statements.insertRecord.run(row.seq, row.id, row.time, row.decision, row.policy, row.prev_hash, row.hash, row.mac, row.event);
+  };
+  const insertCheckpoint = (checkpoint: AuditCheckpointRow): void => {
+    statements.insertCheckpoint.run(checkpoint.tree_size, checkpoint.root, checkpoint.mac, checkpoint.time);
   };
   const readAnchor = (from: Reads): AuditAnchorRow | null => {
     const row = from.readAnchor.get() as (Omit<AuditAnchorRow, 'frontier'> & { frontier: string }) | undefined;
@@ -114,15 +158,14 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
 
   const transaction: AuditWriteTransaction = {
     readHead: async () => readHead(writerReads),
-    writeHead: async (head) => {
-      statements.writeHead.run(head.tree_size, head.last_hash, JSON.stringify(head.frontier), head.root, head.mac);
+    appendRecord: async (row, head, checkpoint) => {
+      insertRecord(row);
+      if (checkpoint) insertCheckpoint(checkpoint);
+      writeHead(head);
     },
-    insertRecord: async (row) => {
-      statements.insertRecord.run(row.seq, row.id, row.time, row.decision, row.policy, row.prev_hash, row.hash, row.mac, row.event);
-    },
-    insertCheckpoint: async (checkpoint) => {
-      statements.insertCheckpoint.run(checkpoint.tree_size, checkpoint.root, checkpoint.mac, checkpoint.time);
-    },
+    writeHead: async (head) => writeHead(head),
+    insertRecord: async (row) => insertRecord(row),
+    insertCheckpoint: async (checkpoint) => insertCheckpoint(checkpoint),
     readAnchor: async () => readAnchor(writerReads),
     writeAnchor: async (anchor) => {
       statements.writeAnchor.run(anchor.seq, anchor.last_hash, JSON.stringify(anchor.frontier), anchor.root, anchor.mac);
@@ -143,13 +186,13 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
   async function writeTransaction<T>(body: (transaction: AuditWriteTransaction) => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
       if (!open) throw new Error('audit database is closed');
-      db.exec('BEGIN IMMEDIATE');
+      statements.begin.run();
       try {
         const result = await body(transaction);
-        db.exec('COMMIT');
+        statements.commit.run();
         return result;
       } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
+        if (db.inTransaction) statements.rollback.run();
         throw error;
       }
     };

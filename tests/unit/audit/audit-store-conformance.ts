@@ -280,6 +280,16 @@ export function defineAuditStoreConformance(name: string, makeFixture: () => Pro
       expect(await store.verify()).toEqual(expect.objectContaining({ ok: true, records: 12 }));
     });
 
+    test('the head is read from the database on every append: an edited frontier fails the next append, the restored one lets appends continue', async () => {
+      await appendMany(store, 3);
+      await fixture.exec(`CREATE TABLE saved_frontier AS SELECT frontier FROM audit_head`);
+      await fixture.exec(`UPDATE audit_head SET frontier = '["not a hash"]'`);
+      await expect(appendMany(store, 1, 4)).rejects.toThrow(/frontier is not a list of hashes/);
+      await fixture.exec(`UPDATE audit_head SET frontier = (SELECT frontier FROM saved_frontier)`);
+      await appendMany(store, 3, 4);
+      expect(await store.verify()).toEqual(expect.objectContaining({ ok: true, records: 6 }));
+    });
+
     test('health reports the store', async () => {
       expect(await store.health()).toEqual(expect.objectContaining({ ok: true, mode: 'sync' }));
     });

@@ -1,7 +1,8 @@
 /** canonicalJson: key order, no whitespace, undefined dropped, non-finite and over-deep values refused. */
 import { mulberry32 } from '../../../src/util/mulberry32';
 import { canonicalJson, CANONICAL_JSON_MAX_DEPTH } from '../../../src/audit/canonical-json';
-import { recordHash, recordHashFromText } from '../../../src/audit/hash-chain';
+import { createHash } from 'node:crypto';
+import { recordHash, recordHashFromText, sha256Hex } from '../../../src/audit/hash-chain';
 
 describe('canonicalJson', () => {
   test('sorts keys at every level and writes no whitespace', () => {
@@ -46,11 +47,16 @@ describe('recordHashFromText', () => {
     };
     const random = mulberry32(20261128);
     const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
-    const keys = ['a', 'B', 'b', 'z', '\u00e9', '\ud83d\ude00', 'a b', '"q"', '10', '2', ''];
+    const keys = ['a', 'B', 'b', 'z', '\u00e9', '\ud83d\ude00', 'a b', '"q"', '10', '2', '', 'k\n', '\ud800', '\\', '\u0001', 'aa', 'A'];
     const make = (depth: number): unknown => {
       const kind = depth > 4 ? Math.floor(random() * 4) : Math.floor(random() * 7);
       if (kind === 0) return pick([0, -0, 1.5, -2e-7, 1e21, 123456789012345680000, Number.MAX_SAFE_INTEGER]);
-      if (kind === 1) return pick(['', 'plain', 'line\nbreak', 'quote " and \\', '\u2028', '\ud800 lone', '\u00e9t\u00e9']);
+      if (kind === 1) {
+        return pick([
+          '', 'plain', 'line\nbreak', 'quote " and \\', '\u2028', '\ud800 lone', '\u00e9t\u00e9', 'tab\tand\u0000nul\u001f', '\u007f\u0080',
+          'low \udc00 lone', 'pair \ud83d\ude00', 'ends high \ud83d', '\\', '"', '/slash/', 'x'.repeat(300), `${'y'.repeat(200)}\n`,
+        ]);
+      }
       if (kind === 2) return pick([true, false, null]);
       if (kind === 3) return undefined;
       if (kind === 4) return Array.from({ length: Math.floor(random() * 4) }, () => make(depth + 1));
@@ -67,5 +73,13 @@ describe('recordHashFromText', () => {
     }
     // The generator really produced nested objects (so key sorting was exercised).
     expect(objects).toBeGreaterThan(500);
+  });
+});
+
+describe('sha256Hex', () => {
+  test('equals createHash over the UTF-8 bytes, lone surrogates included', () => {
+    for (const text of ['', 'abc', '\u00e9t\u00e9', '\ud83d\ude00', 'lone \ud800 high', 'lone \udc00 low', 'x'.repeat(5000)]) {
+      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    }
   });
 });

@@ -77,4 +77,36 @@ describe('RFC 6962 hashing', () => {
       if (cut > 0) expect(() => pruned.inclusionProof(cut - 1)).toThrow(/pruned/);
     }
   });
+
+  test('appendHash(hex) equals appendData(Buffer.from(hex, "hex")), also for hex that is not 64 lowercase digits', () => {
+    const hexes = [
+      ...Array.from({ length: 40 }, (_, index) => data(index).toString('hex')),
+      data(40).toString('hex').toUpperCase(),
+      'abc',
+      `${data(41).toString('hex').slice(0, 62)}zz`,
+      '',
+      data(42).toString('hex') + 'ff',
+    ];
+    const byHex = new CompactRange();
+    const byData = new CompactRange();
+    for (const hex of hexes) {
+      byHex.appendHash(hex);
+      byData.appendData(Buffer.from(hex, 'hex'));
+      expect(byHex.root()).toBe(byData.root());
+      expect(byHex.frontier()).toEqual(byData.frontier());
+    }
+  });
+
+  test('fromFrontier reads hashes as Buffer.from(hash, "hex") does: upper case is the same hash, the frontier comes back in lower case', () => {
+    const range = new CompactRange();
+    for (let index = 0; index < 13; index++) range.appendData(data(index));
+    const upper = CompactRange.fromFrontier(13, range.frontier().map((hash) => hash.toUpperCase()));
+    expect(upper.root()).toBe(range.root());
+    expect(upper.frontier()).toEqual(range.frontier());
+    // A frontier returned is a copy: changing it does not change the range.
+    const frontier = range.frontier();
+    frontier[0] = '00'.repeat(32);
+    expect(range.frontier()[0]).not.toBe(frontier[0]);
+  });
 });
+
