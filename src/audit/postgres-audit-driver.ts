@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import type { AuditAnchorRow, AuditCheckpointRow, AuditDriver, AuditHeadRow, AuditRow, AuditRowFilter, AuditWriteTransaction } from './audit-driver';
-import { parseJson } from '../util/parse-json';
+import { createFrontierCache, parseStoredFrontier } from './stored-frontier';
 
 export interface PostgresAuditDriverOptions {
   schema?: string;
@@ -27,14 +27,6 @@ export interface PostgresAuditDriverOptions {
 function quoteIdentifier(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) throw new TypeError(`invalid PostgreSQL schema name '${name}'`);
   return `"${name}"`;
-}
-
-function parseFrontier(value: unknown): string[] {
-  const parsed = typeof value === 'string' ? parseJson<unknown>(value) : { ok: false as const, error: 'not text' };
-  if (!parsed.ok || !Array.isArray(parsed.value) || !parsed.value.every((item) => typeof item === 'string' && /^[0-9a-f]{64}$/.test(item))) {
-    throw new Error('stored frontier is not a list of hashes');
-  }
-  return parsed.value as string[];
 }
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -57,6 +49,7 @@ export async function createPostgresAuditDriver(connectionString: string, option
   const schemaName = options.schema ?? 'public';
   const schema = quoteIdentifier(schemaName);
   const table = (name: string) => `${schema}.${name}`;
+  const frontiers = createFrontierCache();
   // The advisory lock key: 64 bits derived from the schema, so two logs in one database do not serialize each other.
   const lockKey = createHash('sha256').update(`rein-audit:${schemaName}`).digest().readBigInt64BE(0).toString();
   if (!/^-?\d+$/.test(lockKey)) throw new Error('advisory lock key must be an integer');
@@ -99,12 +92,12 @@ export async function createPostgresAuditDriver(connectionString: string, option
   async function readHead(queryable: Queryable): Promise<AuditHeadRow | null> {
     const result = await queryable.query(`SELECT tree_size, last_hash, frontier, root, mac FROM ${table('audit_head')} WHERE one = 1`);
     const row = result.rows[0];
-    return row ? { tree_size: Number(row.tree_size), last_hash: row.last_hash, frontier: parseFrontier(row.frontier), root: row.root, mac: row.mac } : null;
+    return row ? { tree_size: Number(row.tree_size), last_hash: row.last_hash, frontier: frontiers.parse(row.frontier), root: row.root, mac: row.mac } : null;
   }
   async function readAnchor(queryable: Queryable): Promise<AuditAnchorRow | null> {
     const result = await queryable.query(`SELECT seq, last_hash, frontier, root, mac FROM ${table('audit_anchor')} WHERE one = 1`);
     const row = result.rows[0];
-    return row ? { seq: Number(row.seq), last_hash: row.last_hash, frontier: parseFrontier(row.frontier), root: row.root, mac: row.mac } : null;
+    return row ? { seq: Number(row.seq), last_hash: row.last_hash, frontier: parseStoredFrontier(row.frontier), root: row.root, mac: row.mac } : null;
   }
   async function readHashes(queryable: Queryable, afterSeq: number, uptoSeq: number): Promise<string[]> {
     const result = await queryable.query(`SELECT hash FROM ${table('audit_records')} WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [afterSeq, uptoSeq]);
@@ -124,6 +117,7 @@ export async function createPostgresAuditDriver(connectionString: string, option
       },
       async appendRecord(row, head, checkpoint) {
         cachedHead = undefined;
+        const frontierText = JSON.stringify(head.frontier);
         await client.query(
           `WITH record AS (
              INSERT INTO ${table('audit_records')} (seq, id, time, decision, policy, prev_hash, hash, mac, event) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)),
@@ -132,17 +126,20 @@ export async function createPostgresAuditDriver(connectionString: string, option
            INSERT INTO ${table('audit_checkpoints')} (tree_size, root, mac, time) SELECT $15::bigint, $16::text, $17::text, $18::text WHERE $19::boolean`,
           [
             row.seq, row.id, row.time, row.decision, row.policy, row.prev_hash, row.hash, row.mac, row.event,
-            head.tree_size, head.last_hash, JSON.stringify(head.frontier), head.root, head.mac,
+            head.tree_size, head.last_hash, frontierText, head.root, head.mac,
             checkpoint?.tree_size ?? null, checkpoint?.root ?? null, checkpoint?.mac ?? null, checkpoint?.time ?? null, checkpoint !== null,
           ],
         );
+        frontiers.remember(frontierText, head.frontier);
       },
       async writeHead(head) {
+        const frontierText = JSON.stringify(head.frontier);
         await client.query(
           `INSERT INTO ${table('audit_head')} (one, tree_size, last_hash, frontier, root, mac) VALUES (1, $1, $2, $3, $4, $5)
            ON CONFLICT (one) DO UPDATE SET tree_size = excluded.tree_size, last_hash = excluded.last_hash, frontier = excluded.frontier, root = excluded.root, mac = excluded.mac`,
-          [head.tree_size, head.last_hash, JSON.stringify(head.frontier), head.root, head.mac],
+          [head.tree_size, head.last_hash, frontierText, head.root, head.mac],
         );
+        frontiers.remember(frontierText, head.frontier);
       },
       async insertRecord(row) {
         await client.query(
@@ -207,7 +204,7 @@ export async function createPostgresAuditDriver(connectionString: string, option
         )) as unknown as Array<{ rows: Array<Record<string, unknown>> }>;
         const headRow = results[2].rows[0];
         const head = headRow
-          ? { tree_size: Number(headRow.tree_size), last_hash: String(headRow.last_hash), frontier: parseFrontier(headRow.frontier), root: String(headRow.root), mac: String(headRow.mac) }
+          ? { tree_size: Number(headRow.tree_size), last_hash: String(headRow.last_hash), frontier: frontiers.parse(headRow.frontier), root: String(headRow.root), mac: String(headRow.mac) }
           : null;
         const result = await body(transactionOn(client, head));
         await client.query('COMMIT');

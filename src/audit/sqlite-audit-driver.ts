@@ -15,48 +15,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AuditAnchorRow, AuditCheckpointRow, AuditDriver, AuditHeadRow, AuditRow, AuditRowFilter, AuditWriteTransaction } from './audit-driver';
-import { parseJson } from '../util/parse-json';
+import { createFrontierCache, parseStoredFrontier } from './stored-frontier';
 
 export interface SqliteAuditDriverOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Milliseconds to wait for another process's write lock (default 5000). */
   busyTimeoutMs?: number;
-}
-
-const isHashList = (value: readonly unknown[]): boolean => value.every((item) => typeof item === 'string' && /^[0-9a-f]{64}$/.test(item));
-
-function parseFrontier(text: string): string[] {
-  const parsed = parseJson<unknown>(text);
-  if (!parsed.ok || !Array.isArray(parsed.value) || !isHashList(parsed.value)) {
-    throw new Error('stored frontier is not a list of hashes');
-  }
-  return parsed.value as string[];
-}
-
-/**
- * parseFrontier with a one-entry memory: the head's frontier read at the start of an append is, in
- * the common case, the very text this process wrote (or read) last, so it is neither parsed nor
- * checked again. Text that differs in any byte goes through parseFrontier. A written frontier is
- * remembered only when it is one parseFrontier would accept, so a read never succeeds where it would
- * have thrown. Callers get a fresh copy.
- */
-function frontierCache(): { parse(text: string): string[]; remember(text: string, frontier: readonly string[]): void } {
-  let lastText: string | null = null;
-  let lastFrontier: readonly string[] = [];
-  return {
-    parse(text) {
-      if (text !== lastText) {
-        lastFrontier = parseFrontier(text);
-        lastText = text;
-      }
-      return lastFrontier.slice();
-    },
-    remember(text, frontier) {
-      if (!isHashList(frontier)) return;
-      lastText = text;
-      lastFrontier = frontier.slice();
-    },
-  };
 }
 
 function filterSql(filter: AuditRowFilter, clauses: string[], params: unknown[]): void {
@@ -132,7 +96,7 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
   };
-  const frontiers = frontierCache();
+  const frontiers = createFrontierCache();
 
   type Reads = ReturnType<typeof reads>;
   const readHead = (from: Reads): AuditHeadRow | null => {
@@ -152,7 +116,7 @@ export function createSqliteAuditDriver(file: string, options: SqliteAuditDriver
   };
   const readAnchor = (from: Reads): AuditAnchorRow | null => {
     const row = from.readAnchor.get() as (Omit<AuditAnchorRow, 'frontier'> & { frontier: string }) | undefined;
-    return row ? { ...row, frontier: parseFrontier(row.frontier) } : null;
+    return row ? { ...row, frontier: parseStoredFrontier(row.frontier) } : null;
   };
   const readHashes = (from: Reads, afterSeq: number, uptoSeq: number): string[] => from.readHashes.all(afterSeq, uptoSeq) as string[];
 
