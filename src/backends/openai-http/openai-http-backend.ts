@@ -22,7 +22,7 @@ import { parseJson } from '../../util/parse-json';
 import { BYTE_VOCABULARY, TextConstraintChecker } from './byte-vocabulary';
 import { CircuitBreaker } from './circuit-breaker';
 import { DEFAULT_NATIVE_CONSTRAINTS, nativeConstraintFields, type ServerKind } from './native-constraints';
-import { parseSseData } from './sse-parser';
+import { UpstreamExchange } from './upstream-exchange';
 
 export interface OpenAiHttpBackendOptions {
   config: RemoteBackendConfig;
@@ -48,6 +48,9 @@ interface ChoiceState {
 }
 
 const DEFAULT_CONTEXT = 4096;
+/** Longest SSE line accepted from a server, and largest non-SSE body (an error, or a whole JSON answer). */
+const MAX_SSE_LINE_BYTES = 4 * 1024 * 1024;
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 function mapFinishReason(reason: unknown): FinishReason {
   if (reason === 'length') return 'length';
@@ -103,15 +106,15 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
   let lastProbe: { ok: boolean; detail?: string } = { ok: config.models !== undefined && config.models.length > 0, detail: 'not probed yet' };
   const validateAttempts = Math.max(1, options.validateAttempts ?? config.max_retries + 2);
 
-  const headers = (): Record<string, string> => ({
+  const requestHeaders: Record<string, string> = {
     'content-type': 'application/json',
     accept: 'text/event-stream, application/json',
     ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
-  });
+  };
 
   async function probe(): Promise<void> {
     try {
-      const response = await pool.request({ path: `${basePath}/models`, method: 'GET', headers: headers(), signal: AbortSignal.timeout(timeouts.connect + timeouts.first_byte) });
+      const response = await pool.request({ path: `${basePath}/models`, method: 'GET', headers: requestHeaders, signal: AbortSignal.timeout(timeouts.connect + timeouts.first_byte) });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`GET /models answered ${response.statusCode}`);
       const parsed = parseJson<{ data?: Array<{ id?: string; max_model_len?: number; context_length?: number; owned_by?: string }> }>(text);
@@ -155,75 +158,66 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
   /** One streamed call; yields events and fills `choices`. Throws GatewayError. */
   async function* call(request: BackendRequest, body: Record<string, unknown>, choices: ChoiceState[], signal: AbortSignal, live: boolean): AsyncGenerator<BackendEvent> {
     const path = `${basePath}${request.messages ? '/chat/completions' : '/completions'}`;
-    // The caller's signal or the total time limit, whichever fires first (one controller and one timer:
-    // cheaper per request than AbortSignal.any over AbortSignal.timeout).
-    const combined = new AbortController();
-    const onCallerAbort = () => combined.abort(signal.reason);
+    const exchange = new UpstreamExchange(MAX_SSE_LINE_BYTES, MAX_BODY_BYTES);
+    // The caller's abort or the total time limit, whichever comes first, stops the exchange with its reason.
+    const onCallerAbort = () => exchange.abort(signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError'));
     if (signal.aborted) onCallerAbort();
     else signal.addEventListener('abort', onCallerAbort, { once: true });
-    const totalTimer = setTimeout(() => combined.abort(new DOMException(`total time limit of ${timeouts.total} ms`, 'TimeoutError')), timeouts.total);
+    const totalTimer = setTimeout(() => exchange.abort(new DOMException(`total time limit of ${timeouts.total} ms`, 'TimeoutError')), timeouts.total);
+    const started = performance.now();
     // One cleanup for every way out: error, HTTP error status, end of stream, or a caller that stops early.
     try {
-      const started = performance.now();
-      let response;
+      pool.dispatch({ path, method: 'POST', headers: requestHeaders, body: JSON.stringify(body) }, exchange);
       try {
-        response = await pool.request({ path, method: 'POST', headers: headers(), body: JSON.stringify(body), signal: combined.signal });
+        await exchange.started();
       } catch (error) {
         if (signal.aborted) throw error;
         throw transportError(error, config.id, 'the request');
       }
-      if (response.statusCode >= 400) {
-        const text = (await response.body.text().catch(() => '')).slice(0, 2000);
+      if (exchange.statusCode >= 400) {
+        const text = (await exchange.text().catch(() => '')).slice(0, 2000);
         const parsed = parseJson<{ error?: { message?: string } | string; message?: string }>(text);
         const detail = parsed.ok ? (typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error?.message ?? parsed.value.message) : text;
-        throw new GatewayError('backend_error', `backend ${config.id} answered HTTP ${response.statusCode}${detail ? `: ${detail}` : ''}`, {
-          details: { backend_status: response.statusCode },
+        throw new GatewayError('backend_error', `backend ${config.id} answered HTTP ${exchange.statusCode}${detail ? `: ${detail}` : ''}`, {
+          details: { backend_status: exchange.statusCode },
         });
       }
-      const contentType = String(response.headers['content-type'] ?? '');
-      /** The body was read to its end or to [DONE]; otherwise it is destroyed on the way out (abort upstream). */
-      let bodyDone = false;
       try {
-        if (!contentType.includes('text/event-stream')) {
+        if (!exchange.sse) {
           // A server that ignored stream: true — accept one JSON body.
-          const parsed = parseJson<any>(await response.body.text());
+          const parsed = parseJson<any>(await exchange.text());
           if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent a body that is not JSON`);
-          bodyDone = true;
           yield* absorbChunk(parsed.value, choices, live, true);
         } else {
-          // destroyOnReturn: false — leaving the loop at [DONE] must not destroy the body (that costs an
-          // AbortError with a stack trace per request and the keep-alive connection); the rest is dumped.
-          for await (const data of parseSseData(response.body.iterator({ destroyOnReturn: false }))) {
-            if (data.trim() === '[DONE]') {
-              bodyDone = true;
-              if (!response.body.readableEnded) response.body.dump().catch(() => undefined);
-              break;
+          let batch: string[] | null;
+          read: while ((batch = await exchange.next()) !== null) {
+            for (const data of batch) {
+              if (data.trim() === '[DONE]') {
+                // The rest is read and dropped: the keep-alive connection goes back to the pool.
+                exchange.discardRest();
+                break read;
+              }
+              const parsed = parseJson<any>(data);
+              if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent malformed SSE data: ${data.slice(0, 120)}`);
+              if (parsed.value?.error) {
+                const message = typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error.message;
+                throw new GatewayError('backend_error', `backend ${config.id} reported an error mid-stream: ${message ?? 'unknown'}`);
+              }
+              yield* absorbChunk(parsed.value, choices, live, false);
             }
-            const parsed = parseJson<any>(data);
-            if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent malformed SSE data: ${data.slice(0, 120)}`);
-            if (parsed.value?.error) {
-              const message = typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error.message;
-              throw new GatewayError('backend_error', `backend ${config.id} reported an error mid-stream: ${message ?? 'unknown'}`);
-            }
-            yield* absorbChunk(parsed.value, choices, live, false);
           }
-          bodyDone = true;
         }
       } catch (error) {
         if (signal.aborted) throw error;
         throw transportError(error, config.id, 'streaming');
-      } finally {
-        // An error, or a caller that stopped reading early: stop the upstream generation too.
-        if (!bodyDone && !response.body.destroyed) {
-          // undici reports destroying an unfinished body as an 'error' event; nobody reads it any more.
-          response.body.on('error', () => undefined);
-          response.body.destroy();
-        }
-        metrics?.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
       }
     } finally {
+      // An error, or a caller that stopped reading early: stop the upstream generation too (no-op once
+      // the response ended or was handed to discardRest).
+      exchange.abort(new DOMException('the gateway stopped reading the response', 'AbortError'));
       clearTimeout(totalTimer);
       signal.removeEventListener('abort', onCallerAbort);
+      metrics?.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
     }
     for (const [index, choice] of choices.entries()) {
       if (choice.finishReason === undefined && choice.checker?.failedAt === undefined) {

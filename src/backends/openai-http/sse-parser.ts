@@ -1,32 +1,65 @@
 /**
  * Parses a server-sent-events byte stream into `data:` payloads (one per event; multi-line data joined
- * with newlines). Bounded: a line longer than `maxLineBytes` is an error (a misbehaving server cannot
- * make us buffer without end).
+ * with newlines), push-style: feed it the chunks as they arrive and it appends every completed payload
+ * to the array you pass — no async iteration per event. Lines end at CRLF, LF or CR (a CR at the end of
+ * a chunk waits for the next chunk, in case an LF follows). Bounded: a line longer than `maxLineBytes`
+ * is an error (a misbehaving server cannot make us buffer without end).
  */
 export class SseParseError extends Error {}
 
-export async function* parseSseData(chunks: AsyncIterable<Uint8Array | string>, maxLineBytes = 4 * 1024 * 1024): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  let data: string[] = [];
-  for await (const chunk of chunks) {
-    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffer.search(/\r\n|\n|\r/)) >= 0) {
-      const line = buffer.slice(0, newline);
-      const width = buffer.startsWith('\r\n', newline) ? 2 : 1;
-      buffer = buffer.slice(newline + width);
-      if (line === '') {
-        if (data.length > 0) yield data.join('\n');
-        data = [];
-      } else if (line.startsWith('data:')) {
-        data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-      }
-      // `event:`, `id:`, `retry:` and comments (`:`) carry nothing we use.
+export class SseDataParser {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+  private data: string[] = [];
+
+  constructor(private readonly maxLineBytes = 4 * 1024 * 1024) {}
+
+  /** Adds a chunk; appends the payloads of the events it completes to `out`. Throws SseParseError. */
+  push(chunk: Uint8Array | string, out: string[]): void {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const buffer = this.buffer.length === 0 ? text : this.buffer + text;
+    let start = 0;
+    // The next CR and LF are looked up again only once passed: linear in the chunk whatever the line ends.
+    let cr = -1;
+    let lf = -1;
+    for (;;) {
+      if (cr < start) cr = nextIndex(buffer, '\r', start);
+      if (lf < start) lf = nextIndex(buffer, '\n', start);
+      const end = Math.min(cr, lf);
+      if (end === Infinity) break;
+      // A CR as the last character may be the first half of a CRLF split across chunks: wait.
+      if (buffer.charCodeAt(end) === 13 && end === buffer.length - 1) break;
+      this.line(buffer.slice(start, end), out);
+      start = end + (buffer.charCodeAt(end) === 13 && buffer.charCodeAt(end + 1) === 10 ? 2 : 1);
     }
-    if (buffer.length > maxLineBytes) throw new SseParseError(`SSE line longer than ${maxLineBytes} bytes`);
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
+    if (this.buffer.length > this.maxLineBytes) throw new SseParseError(`SSE line longer than ${this.maxLineBytes} bytes`);
   }
-  buffer += decoder.decode();
-  if (buffer.startsWith('data:')) data.push(buffer.slice(buffer.startsWith('data: ') ? 6 : 5));
-  if (data.length > 0) yield data.join('\n');
+
+  /** The stream ended: appends the payload of an event left without its closing blank line. */
+  end(out: string[]): void {
+    const rest = this.buffer + this.decoder.decode();
+    this.buffer = '';
+    const line = rest.endsWith('\r') ? rest.slice(0, -1) : rest;
+    if (line.length > 0) this.line(line, out);
+    if (this.data.length > 0) out.push(this.data.join('\n'));
+    this.data = [];
+  }
+
+  private line(line: string, out: string[]): void {
+    if (line.length > this.maxLineBytes) throw new SseParseError(`SSE line longer than ${this.maxLineBytes} bytes`);
+    if (line.length === 0) {
+      if (this.data.length > 0) out.push(this.data.length === 1 ? this.data[0] : this.data.join('\n'));
+      this.data = [];
+    } else if (line.startsWith('data:')) {
+      this.data.push(line.slice(line.charCodeAt(5) === 32 ? 6 : 5));
+    }
+    // `event:`, `id:`, `retry:` and comments (`:`) carry nothing we use.
+  }
+}
+
+/** Index of `char` in `text` at or after `from`; Infinity when there is none. */
+function nextIndex(text: string, char: string, from: number): number {
+  const index = text.indexOf(char, from);
+  return index < 0 ? Infinity : index;
 }
