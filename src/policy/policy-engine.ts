@@ -91,50 +91,76 @@ export function listInputParts(parts: InputParts): InputPart[] {
 }
 
 /**
- * The deadlines of one batch of checks that start together (a stage's parallel runs): one
- * AbortController and one timer per distinct timeout, shared by the checks with that timeout, instead
- * of one per check — with seven checks a request that was seven controllers, timers and abort
- * listeners. A check's deadline is the batch's start plus its timeout (the checks of a batch start
- * within microseconds of each other). `dispose()` clears the timers; call it when the batch is done.
+ * The deadlines of one batch of checks that start together (a stage's parallel runs): one timer per
+ * distinct timeout, shared by the checks with that timeout, instead of one per check. A check's
+ * deadline is the batch's start plus its timeout (the checks of a batch start within microseconds of
+ * each other). `dispose()` clears the timers; call it when the batch is done.
+ *
+ * The AbortSignal a check receives is created only when the check first reads it (`LazySignal`): an
+ * AbortSignal costs several microseconds to build, and the filters and classifiers that run to
+ * completion synchronously never look at it. One read after the deadline or the outer abort gets an
+ * already-aborted signal with the same reason.
  */
+export interface LazySignal {
+  readonly signal: AbortSignal;
+}
+
 export interface CheckDeadlines {
-  run<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number): Promise<T>;
+  run<T>(work: (signal: LazySignal) => Promise<T>, timeoutMs: number): Promise<T>;
   dispose(): void;
 }
 
+class DeadlineGroup implements LazySignal {
+  private controller: AbortController | undefined;
+  private reason: unknown;
+  private aborted = false;
+  readonly stop: Promise<never>;
+  readonly timer: NodeJS.Timeout;
+  private rejectStop!: (reason: unknown) => void;
+
+  constructor(timeoutMs: number) {
+    this.stop = new Promise<never>((_, reject) => {
+      this.rejectStop = reject;
+    });
+    // A deadline that passes after every check of its group has finished has no one to tell.
+    this.stop.catch(() => undefined);
+    this.timer = setTimeout(() => this.abort(new CheckTimeoutError(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason ?? new Error('aborted');
+    this.controller?.abort(this.reason);
+    this.rejectStop(this.reason);
+  }
+}
+
 export function createCheckDeadlines(outer: AbortSignal): CheckDeadlines {
-  const groups = new Map<number, { controller: AbortController; stop: Promise<never>; timer: NodeJS.Timeout }>();
+  const groups = new Map<number, DeadlineGroup>();
   let disposed = false;
   const onOuterAbort = () => {
-    for (const group of groups.values()) group.controller.abort(outer.reason);
+    for (const group of groups.values()) group.abort(outer.reason);
   };
   outer.addEventListener('abort', onOuterAbort, { once: true });
-  const groupFor = (timeoutMs: number) => {
-    let group = groups.get(timeoutMs);
-    if (!group) {
-      const controller = new AbortController();
-      let timer!: NodeJS.Timeout;
-      const stop = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new CheckTimeoutError(`timed out after ${timeoutMs} ms`);
-          controller.abort(error);
-          reject(error);
-        }, timeoutMs);
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason ?? new Error('aborted')), { once: true });
-      });
-      // A deadline that passes after every check of its group has finished has no one to tell.
-      stop.catch(() => undefined);
-      group = { controller, stop, timer };
-      groups.set(timeoutMs, group);
-    }
-    return group;
-  };
   return {
     async run(work, timeoutMs) {
       if (outer.aborted) throw outer.reason ?? new Error('aborted');
       if (disposed) throw new Error('check deadlines already disposed');
-      const group = groupFor(timeoutMs);
-      return Promise.race([Promise.resolve().then(() => work(group.controller.signal)), group.stop]);
+      let group = groups.get(timeoutMs);
+      if (!group) {
+        group = new DeadlineGroup(timeoutMs);
+        groups.set(timeoutMs, group);
+      }
+      return Promise.race([Promise.resolve(group).then(work), group.stop]);
     },
     dispose() {
       disposed = true;
@@ -148,7 +174,7 @@ export function createCheckDeadlines(outer: AbortSignal): CheckDeadlines {
 export async function runWithTimeout<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, outer: AbortSignal): Promise<T> {
   const deadlines = createCheckDeadlines(outer);
   try {
-    return await deadlines.run(work, timeoutMs);
+    return await deadlines.run((lazy) => work(lazy.signal), timeoutMs);
   } finally {
     deadlines.dispose();
   }
@@ -166,6 +192,25 @@ function offloadable(offload: CheckOffloader | undefined, check: string, chars: 
   return chars >= Math.min(offload.minChars, HEAVY_CHECK_MIN_CHARS[check] ?? Infinity) && offload.hasRoom();
 }
 
+/** The context a check receives; its AbortSignal is built on first read (see LazySignal). */
+class CheckContext implements SelfConsistencyContext {
+  input?: string;
+  samples?: string[];
+  sources?: string[];
+  drawSamples?: OutputCheckContext['drawSamples'];
+  offloadScoring?: SelfConsistencyContext['offloadScoring'];
+
+  constructor(
+    readonly role: DetectorContext['role'],
+    readonly params: Record<string, unknown>,
+    private readonly lazy: LazySignal,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.lazy.signal;
+  }
+}
+
 async function runCheck(
   entry: CheckEntry,
   info: CheckInfo | undefined,
@@ -179,12 +224,11 @@ async function runCheck(
 ): Promise<CheckRun> {
   const started = performance.now();
   const timeoutMs = entry.timeout_ms ?? DEFAULT_TIMEOUT_MS;
-  const withDeadline = <T>(work: (checkSignal: AbortSignal) => Promise<T>): Promise<T> =>
-    deadlines ? deadlines.run(work, timeoutMs) : runWithTimeout(work, timeoutMs, signal);
+  const withDeadline = <T>(work: (lazy: LazySignal) => Promise<T>): Promise<T> =>
+    deadlines ? deadlines.run(work, timeoutMs) : runWithTimeout((checkSignal) => work({ signal: checkSignal }), timeoutMs, signal);
   try {
-    const results = await withDeadline(async (checkSignal) => {
+    const results = await withDeadline(async (lazy) => {
       if (!info || info.missing) throw new Error(`check '${entry.check}' is not installed in this build`);
-      const base: DetectorContext = { role, params: entry.params, signal: checkSignal };
       const task = (): CheckTask => ({
         check: entry.check, stage, text, role, params: entry.params,
         ...(stage === 'output' ? { input: outputContext?.input, samples: outputContext?.samples, sources: outputContext?.sources } : {}),
@@ -192,21 +236,22 @@ async function runCheck(
       if (stage === 'output' && info.outputCheck) {
         const draws = outputContext?.drawSamples !== undefined && !(outputContext.samples && outputContext.samples.length > 0) && DRAWING.has(entry.check);
         const chars = text.length + totalChars(outputContext?.samples) + totalChars(outputContext?.sources);
-        if (!draws && offloadable(offload, entry.check, chars)) return offload.runCheck(task(), checkSignal);
-        const context: SelfConsistencyContext = {
-          ...base, input: outputContext?.input, samples: outputContext?.samples, sources: outputContext?.sources,
-          drawSamples: outputContext?.drawSamples,
-        };
+        if (!draws && offloadable(offload, entry.check, chars)) return offload.runCheck(task(), lazy.signal);
+        const context = new CheckContext(role, entry.params, lazy);
+        context.input = outputContext?.input;
+        context.samples = outputContext?.samples;
+        context.sources = outputContext?.sources;
+        context.drawSamples = outputContext?.drawSamples;
         if (draws && offload && entry.check === 'self_consistency') {
           context.offloadScoring = (scoring) => offloadable(offload, entry.check, scoring.output.length + totalChars(scoring.samples))
-            ? offload.scoreConsistency(scoring, checkSignal)
+            ? offload.scoreConsistency(scoring, lazy.signal)
             : undefined;
         }
-        return info.outputCheck.check(text, context as OutputCheckContext);
+        return info.outputCheck.check(text, context);
       }
       if (!info.detector) throw new Error(`check '${entry.check}' has no ${stage} implementation`);
-      if (offloadable(offload, entry.check, text.length)) return offload.runCheck(task(), checkSignal);
-      return info.detector.detect(text, base);
+      if (offloadable(offload, entry.check, text.length)) return offload.runCheck(task(), lazy.signal);
+      return info.detector.detect(text, new CheckContext(role, entry.params, lazy));
     });
     if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
     for (const result of results) {
@@ -227,51 +272,71 @@ function escalate(action: Action): Action {
   return action === 'sanitize' || action === 'redact' ? 'block' : action;
 }
 
-/** Turns one check run into findings: one per firing result, or one passing finding. */
+/**
+ * Turns one check run into findings: one per firing result, or one passing finding. Findings are built
+ * property by property in one fixed order (the order the API and the audit show) rather than by
+ * spreading partial objects — this runs for every check of every request.
+ */
 export function runToFindings(entry: CheckEntry, info: CheckInfo | undefined, run: CheckRun, stage: Stage, source?: string, choice?: number): Finding[] {
+  const version = info?.detector?.version ?? info?.outputCheck?.version;
   const enforced = entry.enforcement === 'enforce';
-  const base = {
-    version: info?.detector?.version ?? info?.outputCheck?.version,
-    stage,
-    ...(choice === undefined ? {} : { choice }),
-    enforced,
-    ...(source === undefined ? {} : { source }),
-    durationMs: Math.round(run.durationMs * 1000) / 1000,
+  const durationMs = Math.round(run.durationMs * 1000) / 1000;
+  const make = (check: string, verdict: Finding['verdict'], action: Action, score: number, error: string | undefined, explanation: string, spans: Finding['spans'], details: Record<string, unknown>): Finding => {
+    const finding = { check, version, stage } as Finding;
+    if (choice !== undefined) finding.choice = choice;
+    finding.enforced = enforced;
+    if (source !== undefined) finding.source = source;
+    finding.durationMs = durationMs;
+    finding.verdict = verdict;
+    finding.action = action;
+    finding.score = score;
+    if (error !== undefined) finding.error = error;
+    finding.explanation = explanation;
+    if (spans !== undefined) finding.spans = spans;
+    finding.details = details;
+    return finding;
   };
-  const entryDetails = { entry: entry.pointer, ...(entry.id ? { entry_id: entry.id } : {}) };
+  const entryDetails = (into: Record<string, unknown>): Record<string, unknown> => {
+    into.entry = entry.pointer;
+    if (entry.id) into.entry_id = entry.id;
+    return into;
+  };
   if (run.error !== undefined || !run.results) {
     const error = run.error ?? 'no result';
     if (entry.fail_mode === 'open') {
-      return [{
-        check: entry.check, ...base, verdict: 'error', action: 'allow', score: 0, error,
-        explanation: `${entry.check} failed (${error}); fail_mode open: the check was skipped and the text allowed`,
-        details: entryDetails,
-      }];
+      return [make(entry.check, 'error', 'allow', 0, error, `${entry.check} failed (${error}); fail_mode open: the check was skipped and the text allowed`, undefined, entryDetails({}))];
     }
     const action = escalate(entry.action);
-    return [{
-      check: entry.check, ...base, verdict: 'error', action, score: 1, error,
-      explanation: `${entry.check} failed (${error}); fail_mode closed: treated as firing, action ${action}` +
-        (action !== entry.action ? ` (the text could not be checked, so it cannot be ${entry.action}ed)` : ''),
-      details: entryDetails,
-    }];
+    const explanation = `${entry.check} failed (${error}); fail_mode closed: treated as firing, action ${action}` +
+      (action !== entry.action ? ` (the text could not be checked, so it cannot be ${entry.action}ed)` : '');
+    return [make(entry.check, 'error', action, 1, error, explanation, undefined, entryDetails({}))];
   }
   const threshold = entry.threshold ?? info?.defaultThreshold ?? 0.5;
   const firesWhen = info?.firesWhen ?? 'at_or_above';
-  const firing = run.results.filter((result) => fires(result.score, threshold, firesWhen));
-  const findingOf = (result: DetectorResult, verdict: 'pass' | 'fail'): Finding => ({
-    check: result.subCheck ? `${entry.check}.${result.subCheck}` : entry.check,
-    ...base,
-    verdict,
-    action: verdict === 'fail' ? entry.action : 'allow',
-    score: Math.min(1, Math.max(0, result.score)),
-    explanation: result.explanation,
-    ...(result.spans && result.spans.length > 0 ? { spans: result.spans } : {}),
-    details: { ...(result.details ?? {}), ...entryDetails, threshold, ...(firesWhen === 'below' ? { fires_when: 'below' } : {}) },
-  });
-  if (firing.length > 0) return firing.map((result) => findingOf(result, 'fail'));
-  if (run.results.length === 0) return [{ check: entry.check, ...base, verdict: 'pass', action: 'allow', score: 0, explanation: `${entry.check}: no result`, details: entryDetails }];
-  const top = run.results.reduce((best, result) => (firesWhen === 'below' ? result.score < best.score : result.score > best.score) ? result : best);
+  const findingOf = (result: DetectorResult, verdict: 'pass' | 'fail'): Finding => {
+    const details: Record<string, unknown> = {};
+    if (result.details) for (const key of Object.keys(result.details)) details[key] = result.details[key];
+    entryDetails(details);
+    details.threshold = threshold;
+    if (firesWhen === 'below') details.fires_when = 'below';
+    return make(
+      result.subCheck ? `${entry.check}.${result.subCheck}` : entry.check,
+      verdict,
+      verdict === 'fail' ? entry.action : 'allow',
+      Math.min(1, Math.max(0, result.score)),
+      undefined,
+      result.explanation,
+      result.spans && result.spans.length > 0 ? result.spans : undefined,
+      details,
+    );
+  };
+  const results = run.results;
+  const firing: Finding[] = [];
+  for (const result of results) if (fires(result.score, threshold, firesWhen)) firing.push(findingOf(result, 'fail'));
+  if (firing.length > 0) return firing;
+  if (results.length === 0) return [make(entry.check, 'pass', 'allow', 0, undefined, `${entry.check}: no result`, undefined, entryDetails({}))];
+  let top = results[0];
+  for (const result of results) if (firesWhen === 'below' ? result.score < top.score : result.score > top.score) top = result;
   return [findingOf(top, 'pass')];
 }
 

@@ -57,6 +57,9 @@ const RECENT_RESULTS = 16;
 
 /** Loads (once per path) the classifier described by a sidecar JSON. */
 export function loadTextClassifier(sidecarPath: string): Promise<TextClassifier> {
+  // Called on every detect: an absolute, normalized path (the shipped models') is found without resolving it.
+  const known = sessions.get(sidecarPath);
+  if (known) return known;
   const resolved = path.resolve(sidecarPath);
   let loading = sessions.get(resolved);
   if (!loading) {

@@ -1,5 +1,5 @@
-/** createCheckDeadlines: one controller and timer per distinct timeout for a batch of checks. */
-import { createCheckDeadlines } from '../../../src/policy/policy-engine';
+/** createCheckDeadlines: one timer (and, when read, one signal) per distinct timeout for a batch of checks. */
+import { createCheckDeadlines, type LazySignal } from '../../../src/policy/policy-engine';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -7,8 +7,8 @@ describe('check deadlines', () => {
   test('checks with the same timeout share one signal; another timeout gets its own', async () => {
     const deadlines = createCheckDeadlines(new AbortController().signal);
     const seen: AbortSignal[] = [];
-    const grab = async (signal: AbortSignal) => {
-      seen.push(signal);
+    const grab = async (lazy: LazySignal) => {
+      seen.push(lazy.signal);
       return 1;
     };
     await Promise.all([deadlines.run(grab, 1000), deadlines.run(grab, 1000), deadlines.run(grab, 2000)]);
@@ -21,8 +21,8 @@ describe('check deadlines', () => {
   test('a check that overruns its timeout fails with a timeout and its signal is aborted; a fast one with the same timeout is unaffected', async () => {
     const deadlines = createCheckDeadlines(new AbortController().signal);
     let slowSignal: AbortSignal | undefined;
-    const slow = deadlines.run(async (signal) => {
-      slowSignal = signal;
+    const slow = deadlines.run(async (lazy) => {
+      slowSignal = lazy.signal;
       await sleep(200);
       return 'late';
     }, 30);
@@ -36,7 +36,7 @@ describe('check deadlines', () => {
   test('the outer signal aborts every running check with its reason, and nothing runs after it', async () => {
     const outer = new AbortController();
     const deadlines = createCheckDeadlines(outer.signal);
-    const running = [1000, 2000].map((timeout) => deadlines.run((signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))), timeout));
+    const running = [1000, 2000].map((timeout) => deadlines.run((lazy) => new Promise((_, reject) => lazy.signal.addEventListener('abort', () => reject(lazy.signal.reason))), timeout));
     outer.abort(new Error('client went away'));
     for (const run of running) await expect(run).rejects.toThrow('client went away');
     await expect(deadlines.run(async () => 1, 1000)).rejects.toThrow('client went away');
@@ -57,5 +57,19 @@ describe('check deadlines', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  test('a signal first read after the deadline passed is already aborted with the timeout; a check that never reads it still times out', async () => {
+    const deadlines = createCheckDeadlines(new AbortController().signal);
+    let late: LazySignal | undefined;
+    const neverReads = deadlines.run(async (lazy) => {
+      late = lazy;
+      await sleep(100);
+      return 'late';
+    }, 20);
+    await expect(neverReads).rejects.toThrow(/timed out after 20 ms/);
+    expect(late!.signal.aborted).toBe(true);
+    expect(String(late!.signal.reason)).toMatch(/timed out after 20 ms/);
+    deadlines.dispose();
   });
 });
