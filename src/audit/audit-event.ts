@@ -159,53 +159,60 @@ function scrub(text: string, values: readonly string[]): string {
   return result;
 }
 
+const NO_VALUES: readonly string[] = [];
+
+/**
+ * A JSON-safe copy of a finding's details with `values` scrubbed from every string: non-finite
+ * numbers become null, nesting deeper than 16 becomes '[REDACTED:depth]'. Objects are copied key by
+ * key (Object.keys: the own enumerable string keys, in order, as Object.entries gives them), without
+ * the entries arrays; a `__proto__` key stays an own member as Object.fromEntries would make it.
+ */
 function scrubValue(value: unknown, values: readonly string[], depth = 0): unknown {
   if (depth > 16) return '[REDACTED:depth]';
-  if (typeof value === 'string') return scrub(value, values);
+  if (typeof value === 'string') return values.length === 0 ? value : scrub(value, values);
   if (Array.isArray(value)) return value.map((item) => scrubValue(item, values, depth + 1));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, scrubValue(item, values, depth + 1)]));
+    const source = value as Record<string, unknown>;
+    const result: Record<string, unknown> = {};
+    const keys = Object.keys(source);
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index];
+      const item = scrubValue(source[key], values, depth + 1);
+      if (key === '__proto__') Object.defineProperty(result, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else result[key] = item;
+    }
+    return result;
   }
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
 /**
- * The defined members of `object`, in its order, as a new object. (Deleting the undefined members
- * instead would turn the object into a slow dictionary-mode one that every later read — the
- * canonical encoding on each append — pays for.)
+ * The finding as recorded: its defined members only, added in sorted key order (the order the
+ * canonical encoding writes them, so it finds them sorted and does not sort).
  */
-function definedMembers<T extends object>(object: T): T {
-  const result = {} as Record<string, unknown>;
-  for (const key of Object.keys(object)) {
-    const value = (object as Record<string, unknown>)[key];
-    if (value !== undefined) result[key] = value;
-  }
-  return result as T;
-}
-
 function copyFinding(finding: Finding, scrubValues: readonly string[], opaque: boolean): AuditFinding {
   // opaque: the values this finding points at are unknown, so its free text may quote them — keep none of it.
-  if (opaque) return copyFinding({ ...finding, explanation: '[REDACTED]', error: finding.error === undefined ? undefined : '[REDACTED]', details: undefined }, scrubValues, false);
-  return definedMembers<AuditFinding>({
-    check: finding.check,
-    version: finding.version,
-    stage: finding.stage,
-    choice: finding.choice,
-    verdict: finding.verdict,
-    action: finding.action,
-    enforced: finding.enforced,
-    score: Number.isFinite(finding.score) ? finding.score : 0,
-    explanation: scrub(finding.explanation ?? '', scrubValues),
-    spans: finding.spans?.map((span) => [span[0], span[1]] as [number, number]),
-    source: finding.source,
-    duration_ms: finiteOrUndefined(finding.durationMs),
-    error: finding.error === undefined ? undefined : scrub(finding.error, scrubValues),
-    details: finding.details === undefined ? undefined : (scrubValue(finding.details, scrubValues) as Record<string, unknown>),
-  });
+  const result = {} as Record<string, unknown>;
+  if (finding.action !== undefined) result.action = finding.action;
+  if (finding.check !== undefined) result.check = finding.check;
+  if (finding.choice !== undefined) result.choice = finding.choice;
+  if (!opaque && finding.details !== undefined) result.details = scrubValue(finding.details, scrubValues);
+  const durationMs = finiteOrUndefined(finding.durationMs);
+  if (durationMs !== undefined) result.duration_ms = durationMs;
+  if (finding.enforced !== undefined) result.enforced = finding.enforced;
+  if (finding.error !== undefined) result.error = scrub(opaque ? '[REDACTED]' : finding.error, scrubValues);
+  result.explanation = scrub(opaque ? '[REDACTED]' : finding.explanation ?? '', scrubValues);
+  result.score = Number.isFinite(finding.score) ? finding.score : 0;
+  if (finding.source !== undefined) result.source = finding.source;
+  if (finding.spans !== undefined && finding.spans !== null) result.spans = finding.spans.map((span) => [span[0], span[1]] as [number, number]);
+  if (finding.stage !== undefined) result.stage = finding.stage;
+  if (finding.verdict !== undefined) result.verdict = finding.verdict;
+  if (finding.version !== undefined) result.version = finding.version;
+  return result as unknown as AuditFinding;
 }
 
 function copyPart(part: AuditTextPart): AuditTextPart {
-  return part.role === undefined ? { source: part.source, text: part.text } : { source: part.source, role: part.role, text: part.text };
+  return part.role === undefined ? { source: part.source, text: part.text } : { role: part.role, source: part.source, text: part.text };
 }
 
 function content(parts: readonly AuditTextPart[] | undefined, findings: readonly Finding[], stage: 'input' | 'output', level: AuditLevel): AuditContent | null {
@@ -218,66 +225,93 @@ function content(parts: readonly AuditTextPart[] | undefined, findings: readonly
     case 'hashes':
       return {
         level,
-        parts: parts.map((part) => ({ source: part.source, ...(part.role === undefined ? {} : { role: part.role }), sha256: sha256Hex(part.text), length: part.text.length })),
+        parts: parts.map((part) =>
+          part.role === undefined
+            ? { length: part.text.length, sha256: sha256Hex(part.text), source: part.source }
+            : { length: part.text.length, role: part.role, sha256: sha256Hex(part.text), source: part.source },
+        ),
       };
   }
 }
 
-/** Builds the audit event (a fresh, JSON-safe object; the inputs are not modified). */
+/** Sets `object[key]` when `value` is defined (the attributes are built in sorted key order through it). */
+function put(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) object[key] = value;
+}
+
+/** The defined request attributes, added in sorted key order (the canonical encoding's order). */
+function attributesOf(fields: AuditEventFields): AuditAttributes {
+  const decoding = fields.decoding ?? {};
+  const attributes: Record<string, unknown> = {};
+  put(attributes, 'error.type', fields.errorCode ?? undefined);
+  put(attributes, 'gen_ai.operation.name', fields.operation);
+  put(attributes, 'gen_ai.request.choice.count', finiteOrUndefined(decoding.n));
+  put(attributes, 'gen_ai.request.max_tokens', finiteOrUndefined(decoding.maxTokens));
+  put(attributes, 'gen_ai.request.model', fields.model);
+  put(attributes, 'gen_ai.request.seed', finiteOrUndefined(decoding.seed));
+  put(attributes, 'gen_ai.request.stop_sequences', decoding.stop ? [...decoding.stop] : undefined);
+  put(attributes, 'gen_ai.request.temperature', finiteOrUndefined(decoding.temperature));
+  put(attributes, 'gen_ai.request.top_k', finiteOrUndefined(decoding.topK));
+  put(attributes, 'gen_ai.request.top_p', finiteOrUndefined(decoding.topP));
+  put(attributes, 'gen_ai.response.finish_reasons', fields.finishReasons ? [...fields.finishReasons] : undefined);
+  put(attributes, 'gen_ai.response.model', fields.responseModel);
+  put(attributes, 'gen_ai.usage.input_tokens', finiteOrUndefined(fields.usage?.inputTokens));
+  put(attributes, 'gen_ai.usage.output_tokens', finiteOrUndefined(fields.usage?.outputTokens));
+  put(attributes, 'http.response.status_code', fields.status);
+  put(attributes, 'http.route', fields.route);
+  put(attributes, 'rein.backend', fields.backend);
+  put(attributes, 'rein.constraint.hash', fields.constraint?.hash);
+  put(attributes, 'rein.constraint.type', fields.constraint?.type);
+  put(attributes, 'rein.request.min_p', finiteOrUndefined(decoding.minP));
+  put(attributes, 'rein.request.repetition_penalty', finiteOrUndefined(decoding.repetitionPenalty));
+  put(attributes, 'rein.stream', decoding.stream);
+  return attributes as AuditAttributes;
+}
+
+/**
+ * Builds the audit event (a fresh, JSON-safe object; the inputs are not modified). Every object is
+ * built with its keys in sorted order, so the canonical encoding on append never has to sort them.
+ */
 export function buildAuditEvent(fields: AuditEventFields, level: AuditLevel): AuditEvent {
   if (!AUDIT_LEVELS.includes(level)) throw new TypeError(`unknown audit level '${String(level)}'`);
   const findings = fields.findings ?? [];
   const time = fields.time === undefined ? new Date() : new Date(fields.time);
   if (Number.isNaN(time.getTime())) throw new TypeError('buildAuditEvent: invalid time');
-  const scrubValues =
-    level === 'full'
-      ? []
-      : [
-          ...sensitiveValues(fields.input ?? [], findings, 'input', level === 'hashes'),
-          ...sensitiveValues(fields.output ?? [], findings, 'output', level === 'hashes'),
-        ].sort((a, b) => b.length - a.length);
-  const decoding = fields.decoding ?? {};
-  const attributes = definedMembers<AuditAttributes>({
-    'gen_ai.operation.name': fields.operation,
-    'gen_ai.request.model': fields.model,
-    'gen_ai.response.model': fields.responseModel,
-    'gen_ai.request.temperature': finiteOrUndefined(decoding.temperature),
-    'gen_ai.request.top_p': finiteOrUndefined(decoding.topP),
-    'gen_ai.request.top_k': finiteOrUndefined(decoding.topK),
-    'gen_ai.request.max_tokens': finiteOrUndefined(decoding.maxTokens),
-    'gen_ai.request.seed': finiteOrUndefined(decoding.seed),
-    'gen_ai.request.stop_sequences': decoding.stop ? [...decoding.stop] : undefined,
-    'gen_ai.request.choice.count': finiteOrUndefined(decoding.n),
-    'gen_ai.response.finish_reasons': fields.finishReasons ? [...fields.finishReasons] : undefined,
-    'gen_ai.usage.input_tokens': finiteOrUndefined(fields.usage?.inputTokens),
-    'gen_ai.usage.output_tokens': finiteOrUndefined(fields.usage?.outputTokens),
-    'http.route': fields.route,
-    'http.response.status_code': fields.status,
-    'error.type': fields.errorCode ?? undefined,
-    'rein.backend': fields.backend,
-    'rein.request.min_p': finiteOrUndefined(decoding.minP),
-    'rein.request.repetition_penalty': finiteOrUndefined(decoding.repetitionPenalty),
-    'rein.constraint.type': fields.constraint?.type,
-    'rein.constraint.hash': fields.constraint?.hash,
-    'rein.stream': decoding.stream,
-  });
+  const inputParts = fields.input ?? [];
+  const outputParts = fields.output ?? [];
+  let scrubValues = NO_VALUES;
+  if (level !== 'full') {
+    const inputValues = sensitiveValues(inputParts, findings, 'input', level === 'hashes');
+    const outputValues = sensitiveValues(outputParts, findings, 'output', level === 'hashes');
+    // Most requests have nothing sensitive: then there is nothing to scrub.
+    if (inputValues.length > 0 || outputValues.length > 0) scrubValues = [...inputValues, ...outputValues].sort((a, b) => b.length - a.length);
+  }
+  const auditFindings: AuditFinding[] = new Array<AuditFinding>(findings.length);
+  for (let index = 0; index < findings.length; index++) {
+    const finding = findings[index];
+    const opaque = level !== 'full' && redactsWholePart(finding, finding.stage === 'input' ? inputParts : outputParts);
+    auditFindings[index] = copyFinding(finding, scrubValues, opaque);
+  }
   const timings: Record<string, number> = {};
-  for (const [stage, ms] of Object.entries(fields.timingsMs ?? {})) if (Number.isFinite(ms)) timings[stage] = ms;
-  return {
-    schema_version: AUDIT_SCHEMA_VERSION,
-    request_id: fields.requestId,
-    time: time.toISOString(),
+  const timingsMs = fields.timingsMs ?? {};
+  for (const stage of Object.keys(timingsMs)) {
+    const ms = timingsMs[stage];
+    if (Number.isFinite(ms)) timings[stage] = ms;
+  }
+  const event: Record<string, unknown> = {
     api_key_id: fields.apiKeyId ?? null,
-    attributes,
-    policy: fields.policy ? { name: fields.policy.name, revision: fields.policy.revision } : null,
-    findings: findings.map((finding) =>
-      copyFinding(finding, scrubValues, level !== 'full' && redactsWholePart(finding, finding.stage === 'input' ? fields.input ?? [] : fields.output ?? [])),
-    ),
-    decision: fields.decision ?? null,
-    timings_ms: timings,
+    attributes: attributesOf(fields),
     audit_level: level,
+    decision: fields.decision ?? null,
+    findings: auditFindings,
     input: content(fields.input, findings, 'input', level),
     output: content(fields.output, findings, 'output', level),
-    ...(level === 'full' && fields.replay ? { replay: structuredClone(fields.replay) } : {}),
+    policy: fields.policy ? { name: fields.policy.name, revision: fields.policy.revision } : null,
   };
+  if (level === 'full' && fields.replay) event.replay = structuredClone(fields.replay);
+  event.request_id = fields.requestId;
+  event.schema_version = AUDIT_SCHEMA_VERSION;
+  event.time = time.toISOString();
+  event.timings_ms = timings;
+  return event as unknown as AuditEvent;
 }

@@ -67,6 +67,10 @@ function validSpans(finding: Finding, length: number): Array<[number, number]> |
  * both stages; only those whose stage matches `stage` are used.
  */
 export function redactAuditText(parts: readonly AuditTextPart[], findings: readonly Finding[], stage: 'input' | 'output'): RedactedTextPart[] {
+  // Most requests have no sensitive finding: every part is kept as it is (the same objects as below).
+  let sensitive = false;
+  for (let index = 0; index < findings.length && !sensitive; index++) sensitive = findings[index].stage === stage && isSensitiveFinding(findings[index]);
+  if (!sensitive) return parts.map(unredacted);
   const perPart = new Map<AuditTextPart, Array<{ check: string; span: [number, number] }>>();
   const whole = new Map<AuditTextPart, Set<string>>();
   for (const finding of findings) {
@@ -85,11 +89,10 @@ export function redactAuditText(parts: readonly AuditTextPart[], findings: reado
     }
   }
   return parts.map((part) => {
-    const base = part.role === undefined ? { source: part.source } : { source: part.source, role: part.role };
     const wholeChecks = whole.get(part);
     if (wholeChecks) {
       const checks = [...wholeChecks].sort();
-      return { ...base, text: `[REDACTED:${checks.join(',')}]`, removed: checks.map((check) => ({ check, count: 1, chars: part.text.length, whole: true })) };
+      return redactedPart(part, `[REDACTED:${checks.join(',')}]`, checks.map((check) => ({ chars: part.text.length, check, count: 1, whole: true })));
     }
     const spans = (perPart.get(part) ?? []).sort((a, b) => a.span[0] - b.span[0] || b.span[1] - a.span[1]);
     // Merge overlapping spans; the merged span is attributed to the first check that started it.
@@ -105,14 +108,23 @@ export function redactAuditText(parts: readonly AuditTextPart[], findings: reado
     for (const span of merged) {
       text += part.text.slice(cursor, span.start) + `[REDACTED:${span.check}]`;
       cursor = span.end;
-      const entry = summary.get(span.check) ?? { check: span.check, count: 0, chars: 0 };
+      const entry = summary.get(span.check) ?? { chars: 0, check: span.check, count: 0 };
       entry.count++;
       entry.chars += span.end - span.start;
       summary.set(span.check, entry);
     }
     text += part.text.slice(cursor);
-    return { ...base, text, removed: [...summary.values()].sort((a, b) => a.check.localeCompare(b.check)) };
+    return redactedPart(part, text, [...summary.values()].sort((a, b) => a.check.localeCompare(b.check)));
   });
+}
+
+/** A redacted part, its keys in sorted order (the canonical encoding's order). */
+function redactedPart(part: AuditTextPart, text: string, removed: RemovedSummary[]): RedactedTextPart {
+  return part.role === undefined ? { removed, source: part.source, text } : { removed, role: part.role, source: part.source, text };
+}
+
+function unredacted(part: AuditTextPart): RedactedTextPart {
+  return redactedPart(part, part.text, []);
 }
 
 /** A sensitive finding whose removed values cannot be told (no usable spans, or no identifiable part). */
