@@ -1,6 +1,7 @@
 /**
  * The remote backend: an OpenAI-compatible server (vLLM, TGI, llama.cpp server, SGLang, Ollama, another
- * Rein) reached over HTTP with undici — a keep-alive pool, SSE streaming, a timeout per phase (connect,
+ * Rein) reached over HTTP — Rein's HTTP/1.1 client for http:, undici for https: (createTransport) — a
+ * keep-alive pool, SSE streaming, a timeout per phase (connect,
  * first byte, between tokens, total), retries only before any output was received, a circuit breaker,
  * and abort propagation when the client goes away.
  *
@@ -12,6 +13,7 @@
  * its constraint is never returned.
  */
 import { Pool, errors as undiciErrors } from 'undici';
+import { Http1Client, type ExchangeHandler, type Http1ClientOptions, type Http1Request } from './http1-client';
 import type { Backend, BackendCapabilities, BackendEvent, BackendRequest, FinishReason, ModelInfo } from '../backend';
 import type { RemoteBackendConfig } from '../../config/config';
 import type { ConstraintSpec } from '../../decoding/constraint';
@@ -78,6 +80,30 @@ function transportError(error: unknown, backendId: string, phase: string): Gatew
   return new GatewayError('backend_error', `backend ${backendId}: ${phase} failed: ${message}`, { cause: error });
 }
 
+/** Sends requests to one origin: Rein's HTTP/1.1 client for http:, undici (TLS) for https:. */
+interface Transport {
+  dispatch(request: Http1Request, handler: ExchangeHandler): void;
+  close(): Promise<void>;
+}
+
+function createTransport(url: URL, options: Http1ClientOptions): Transport {
+  if (url.protocol === 'http:') return new Http1Client(url, options);
+  const pool = new Pool(url.origin, {
+    connections: options.connections,
+    pipelining: 1,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    connectTimeout: options.connectTimeoutMs,
+    headersTimeout: options.headersTimeoutMs,
+    bodyTimeout: options.bodyTimeoutMs,
+  });
+  return {
+    dispatch: (request, handler) => {
+      pool.dispatch({ path: request.path, method: request.method, headers: request.headers, body: request.body }, handler);
+    },
+    close: () => pool.close(),
+  };
+}
+
 export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): OpenAiHttpBackend {
   const { config, metrics, logger } = options;
   const url = new URL(config.url);
@@ -85,14 +111,8 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
   const kind = config.kind as ServerKind;
   const native = new Set(config.native_constraints ?? DEFAULT_NATIVE_CONSTRAINTS[kind]);
   const timeouts = config.timeouts_ms;
-  const pool = new Pool(url.origin, {
-    connections: 64,
-    pipelining: 1,
-    keepAliveTimeout: 30000,
-    connectTimeout: timeouts.connect,
-    headersTimeout: timeouts.first_byte,
-    bodyTimeout: timeouts.between_tokens,
-  });
+  const poolOptions = { connections: 64, keepAliveTimeoutMs: 30000, connectTimeoutMs: timeouts.connect, headersTimeoutMs: timeouts.first_byte, bodyTimeoutMs: timeouts.between_tokens };
+  const transport = createTransport(url, poolOptions);
   const apiKey = config.api_key_env ? process.env[config.api_key_env] : undefined;
   const circuit = new CircuitBreaker({
     failureThreshold: config.circuit.failure_threshold,
@@ -114,9 +134,17 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
 
   async function probe(): Promise<void> {
     try {
-      const response = await pool.request({ path: `${basePath}/models`, method: 'GET', headers: requestHeaders, signal: AbortSignal.timeout(timeouts.connect + timeouts.first_byte) });
-      const text = await response.body.text();
-      if (response.statusCode !== 200) throw new Error(`GET /models answered ${response.statusCode}`);
+      const exchange = new UpstreamExchange(MAX_SSE_LINE_BYTES, MAX_BODY_BYTES);
+      const limit = setTimeout(() => exchange.abort(new DOMException('the model list did not come in time', 'TimeoutError')), timeouts.connect + timeouts.first_byte);
+      let text: string;
+      try {
+        transport.dispatch({ path: `${basePath}/models`, method: 'GET', headers: requestHeaders }, exchange);
+        await exchange.started();
+        text = await exchange.text();
+      } finally {
+        clearTimeout(limit);
+      }
+      if (exchange.statusCode !== 200) throw new Error(`GET /models answered ${exchange.statusCode}`);
       const parsed = parseJson<{ data?: Array<{ id?: string; max_model_len?: number; context_length?: number; owned_by?: string }> }>(text);
       if (!parsed.ok || !Array.isArray(parsed.value.data)) throw new Error('GET /models did not return a model list');
       const served = parsed.value.data.filter((entry) => typeof entry.id === 'string');
@@ -167,7 +195,7 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
     const started = performance.now();
     // One cleanup for every way out: error, HTTP error status, end of stream, or a caller that stops early.
     try {
-      pool.dispatch({ path, method: 'POST', headers: requestHeaders, body: JSON.stringify(body) }, exchange);
+      transport.dispatch({ path, method: 'POST', headers: requestHeaders, body: JSON.stringify(body) }, exchange);
       try {
         await exchange.started();
       } catch (error) {
@@ -213,8 +241,9 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
       }
     } finally {
       // An error, or a caller that stopped reading early: stop the upstream generation too (no-op once
-      // the response ended or was handed to discardRest).
-      exchange.abort(new DOMException('the gateway stopped reading the response', 'AbortError'));
+      // the response ended or was handed to discardRest). The reason is built only when it is needed: a
+      // DOMException records a stack trace.
+      if (exchange.open) exchange.abort(new DOMException('the gateway stopped reading the response', 'AbortError'));
       clearTimeout(totalTimer);
       signal.removeEventListener('abort', onCallerAbort);
       metrics?.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
@@ -351,7 +380,7 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
       return lastProbe;
     },
     close: async () => {
-      await pool.close();
+      await transport.close();
     },
   };
 }

@@ -1,29 +1,28 @@
 /**
- * UpstreamExchange: one HTTP request to a backend through undici's dispatch API, without a response
- * stream object. Response bytes are handled as they arrive: an SSE body is parsed on the spot into
- * `data:` payloads that wait in a queue; any other body (an error, a server that ignored stream: true)
- * is collected as text. The caller awaits `started()` and then drains the queue with `next()`, once per
- * network read rather than once per event per stream layer — what `pool.request()` plus an async SSE
- * iterator cost us (a Readable, an async iterator and two async generators per event: ≈ 0.1 ms of
- * CPU per request in front of a fast server).
+ * UpstreamExchange: one HTTP request to a backend through a dispatch-style transport (Rein's
+ * Http1Client for http:, undici's dispatch for https:), without a response stream object. Response
+ * bytes are handled as they arrive: an SSE body is parsed on the spot into `data:` payloads that wait
+ * in a queue; any other body (an error, a server that ignored stream: true) is collected as text. The
+ * caller awaits `started()` and then drains the queue with `next()` — once per network read, not once
+ * per event per stream layer (a Readable, its async iterator and an async SSE generator before).
  *
- * Timeouts stay with the undici pool (connect, headers = first byte, body = between reads). abort()
+ * Timeouts stay with the transport (connect, headers = first byte, body = between reads). abort()
  * stops the request with its reason at any point, including while it still waits for a connection.
  * Backpressure: when more than HIGH_WATER payloads wait, the socket is paused until next() drains them.
  */
-import type { Dispatcher } from 'undici';
+import type { ExchangeController, ExchangeHandler } from './http1-client';
 import { SseDataParser } from './sse-parser';
 
 const HIGH_WATER = 1024;
 
 export class UpstreamBodyTooLargeError extends Error {}
 
-export class UpstreamExchange implements Dispatcher.DispatchHandler {
+export class UpstreamExchange implements ExchangeHandler {
   statusCode = 0;
   contentType = '';
   /** True once the response headers said text/event-stream (and a status below 400). */
   sse = false;
-  private controller: Dispatcher.DispatchController | undefined;
+  private controller: ExchangeController | undefined;
   private readonly parser: SseDataParser;
   private queue: string[] = [];
   private readonly raw: Buffer[] = [];
@@ -43,14 +42,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.parser = new SseDataParser(maxLineBytes);
   }
 
-  // ------------------------------------------------------------------------- undici's handler interface
+  // ------------------------------------------------------------------------ the transport's handler calls
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: ExchangeController): void {
     this.controller = controller;
     if (this.abortReason) controller.abort(this.abortReason);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: ExchangeController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return; // 1xx: informational, the real answer follows
     this.statusCode = statusCode;
     const type = headers['content-type'];
@@ -59,7 +58,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.signal();
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: ExchangeController, chunk: Buffer): void {
     if (this.failure) return;
     if (this.discarding) {
       this.rawBytes += chunk.length;
@@ -96,7 +95,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.signal();
   }
 
-  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+  onResponseError(controller: ExchangeController, error: Error): void {
     this.fail(error);
   }
 
@@ -111,6 +110,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.abortReason = reason;
     this.fail(reason);
     this.controller?.abort(reason);
+  }
+
+  /** True while the exchange may still be stopped: not ended, failed, aborted, or handed to discardRest(). */
+  get open(): boolean {
+    return !this.ended && !this.failure && !this.discarding;
   }
 
   /** True once the response ended normally (the connection stays in the pool). */
