@@ -383,6 +383,14 @@ export async function runInputChecks(policy: Policy, parts: InputParts, registry
   const list = listInputParts(parts);
   const jobs = policy.input.flatMap((entry) =>
     list.map((part, partIndex) => ({ entry, part, partIndex })).filter(({ part }) => appliesTo(entry, part)));
+  if (jobs.length === 0) {
+    // Nothing applies (e.g. `permissive`): no deadlines, no copies — the parts come back as they are.
+    const unchanged: InputParts = {};
+    if (typeof parts.prompt === 'string') unchanged.prompt = parts.prompt;
+    if (parts.messages) unchanged.messages = parts.messages;
+    if (parts.context) unchanged.context = parts.context;
+    return { findings: [], sanitizedParts: unchanged, decision: decide([]) };
+  }
   const deadlines = createCheckDeadlines(signal);
   const runs = await Promise.all(jobs.map(async (job) => {
     const info = registry.get(job.entry.check);
@@ -412,6 +420,7 @@ export async function runOutputChecks(
   options: { entries?: readonly CheckEntry[] } = {},
 ): Promise<OutputCheckOutcome> {
   const entries = options.entries ?? policy.output;
+  if (entries.length === 0) return { findings: [], sanitizedOutput: output, decision: decide([]) };
   const deadlines = createCheckDeadlines(signal);
   const runs = await Promise.all(entries.map(async (entry) => {
     const info = registry.get(entry.check);
