@@ -161,10 +161,17 @@ function scrub(text: string, values: readonly string[]): string {
 
 const NO_VALUES: readonly string[] = [];
 
+/** Object.keys in UTF-16 order (copies are built in that order, so the canonical encoding finds them sorted). */
+function sortedKeys(object: object): string[] {
+  const keys = Object.keys(object);
+  for (let index = 1; index < keys.length; index++) if (keys[index - 1] > keys[index]) return keys.sort();
+  return keys;
+}
+
 /**
  * A JSON-safe copy of a finding's details with `values` scrubbed from every string: non-finite
  * numbers become null, nesting deeper than 16 becomes '[REDACTED:depth]'. Objects are copied key by
- * key (Object.keys: the own enumerable string keys, in order, as Object.entries gives them), without
+ * key (the own enumerable string keys, as Object.entries gives them, added in sorted order), without
  * the entries arrays; a `__proto__` key stays an own member as Object.fromEntries would make it.
  */
 function scrubValue(value: unknown, values: readonly string[], depth = 0): unknown {
@@ -174,7 +181,7 @@ function scrubValue(value: unknown, values: readonly string[], depth = 0): unkno
   if (value && typeof value === 'object') {
     const source = value as Record<string, unknown>;
     const result: Record<string, unknown> = {};
-    const keys = Object.keys(source);
+    const keys = sortedKeys(source);
     for (let index = 0; index < keys.length; index++) {
       const key = keys[index];
       const item = scrubValue(source[key], values, depth + 1);
@@ -294,7 +301,7 @@ export function buildAuditEvent(fields: AuditEventFields, level: AuditLevel): Au
   }
   const timings: Record<string, number> = {};
   const timingsMs = fields.timingsMs ?? {};
-  for (const stage of Object.keys(timingsMs)) {
+  for (const stage of sortedKeys(timingsMs)) {
     const ms = timingsMs[stage];
     if (Number.isFinite(ms)) timings[stage] = ms;
   }

@@ -10,7 +10,57 @@
 export const CANONICAL_JSON_MAX_DEPTH = 64;
 
 export function canonicalJson(value: unknown): string {
+  // Plain data whose objects all have their keys in sorted order already (audit events are built so)
+  // is written by JSON.stringify exactly as encode() would write it, only faster, and flat.
+  // (A bare `undefined` is refused by encode(); JSON.stringify would return undefined.)
+  if (value === undefined || Object.prototype.hasOwnProperty('toJSON') || Array.prototype.hasOwnProperty('toJSON') || !isSortedPlainData(value, 0)) return encode(value, 0);
+  return JSON.stringify(value);
+}
+
+/** The general encoder on its own (the reference the JSON.stringify path is tested against). */
+export function canonicalJsonGeneral(value: unknown): string {
   return encode(value, 0);
+}
+
+/**
+ * True when JSON.stringify(value) is the canonical encoding: only strings, booleans, null, undefined
+ * members, finite numbers, arrays and objects whose prototype is Array.prototype / Object.prototype /
+ * null (no toJSON, no boxed primitives, dates or class instances), every object's keys in strictly
+ * increasing UTF-16 order, no deeper than CANONICAL_JSON_MAX_DEPTH. JSON.stringify then writes the
+ * same members in the same order with the same string and number forms (a finite number as
+ * Number::toString, -0 as 0; `undefined` members dropped, `undefined` array items and holes as null).
+ * Anything else takes the general encoder, which sorts, or refuses what it cannot encode.
+ * (It assumes data properties: a getter that returns another value on a second read is not plain data.)
+ */
+function isSortedPlainData(value: unknown, depth: number): boolean {
+  if (depth > CANONICAL_JSON_MAX_DEPTH) return false;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (Array.isArray(value)) {
+        if (prototype !== Array.prototype) return false;
+        for (let index = 0; index < value.length; index++) if (!isSortedPlainData(value[index], depth + 1)) return false;
+        return true;
+      }
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      const object = value as Record<string, unknown>;
+      const keys = Object.keys(object);
+      for (let index = 0; index < keys.length; index++) {
+        if (index > 0 && !(keys[index - 1] < keys[index])) return false;
+        if (!isSortedPlainData(object[keys[index]], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 /**

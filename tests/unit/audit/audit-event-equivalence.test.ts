@@ -6,7 +6,7 @@
  * on many generated events, sensitive ones included.
  */
 import { buildAuditEvent, type AuditEventFields, type AuditLevel } from '../../../src/audit/audit-event';
-import { canonicalJson } from '../../../src/audit/canonical-json';
+import { canonicalJson, canonicalJsonGeneral } from '../../../src/audit/canonical-json';
 import { redactAuditText, type AuditTextPart } from '../../../src/audit/redact-audit-text';
 import type { Finding } from '../../../src/safety/finding';
 import { referenceBuildAuditEvent, referenceRedactAuditText } from './reference-audit-event';
@@ -152,6 +152,13 @@ describe('buildAuditEvent fast paths store the same bytes as the general code', 
     for (const level of LEVELS) expectSameBytes(defaultPolicyFields(), level);
   });
 
+  test('the default policy event is built with every key in sorted order (so canonicalJson writes it with JSON.stringify)', () => {
+    for (const level of LEVELS) {
+      const event = buildAuditEvent(defaultPolicyFields(), level);
+      expect(JSON.stringify(event)).toBe(canonicalJsonGeneral(event));
+    }
+  });
+
   test('the default policy event with sensitive output findings (PII spans, scrubbed explanations and details)', () => {
     const fields = defaultPolicyFields();
     const text = 'Sure jane.doe@example.com, call 415-555-0100';
@@ -187,7 +194,7 @@ describe('buildAuditEvent fast paths store the same bytes as the general code', 
 
   test('a __proto__ key in details stays an own member and does not change the copy\'s prototype', () => {
     const details = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
-    const fields: AuditEventFields = { requestId: 'r', route: '/v1/generate', status: 200, findings: [{ check: 'x', stage: 'input', verdict: 'pass', action: 'allow', enforced: true, score: 0, explanation: '', details }] };
+    const fields: AuditEventFields = { requestId: 'r', time: '2026-01-02T03:04:05.000Z', route: '/v1/generate', status: 200, findings: [{ check: 'x', stage: 'input', verdict: 'pass', action: 'allow', enforced: true, score: 0, explanation: '', details }] };
     const event = buildAuditEvent(fields, 'redacted');
     const copied = event.findings[0].details!;
     expect(Object.getPrototypeOf(copied)).toBe(Object.prototype);
