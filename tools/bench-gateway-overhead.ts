@@ -8,7 +8,12 @@
  * when streaming at one client. Every server runs in its own process; the load generator here uses
  * undici with one connection per client and records latencies with performance.now().
  *
- *   npm run bench:gateway [-- --duration 5 --concurrency 1,8,64 --out overhead.json]
+ * The machine is shared and noisy, so each level is measured in `--rounds` windows of `--duration`
+ * seconds, the targets taking turns (the order reversed every other round), and every figure is the
+ * median over the rounds. Each server's CPU time per request (user + system, from /proc on Linux) is
+ * reported next to its latency: it is steadier than wall-clock figures.
+ *
+ *   npm run bench:gateway [-- --duration 3 --rounds 3 --concurrency 1,8,64 --out overhead.json]
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +26,24 @@ interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** The serving process, for its CPU time. */
+  pid?: number;
+}
+
+/** User + system CPU milliseconds a process has used (Linux /proc), or null. */
+function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return null;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 interface LevelResult {
@@ -31,6 +54,8 @@ interface LevelResult {
   requests_per_s: number;
   p50_ms: number;
   p99_ms: number;
+  /** The server's CPU milliseconds per request (median over rounds); null when unknown (direct, non-Linux). */
+  cpu_ms_per_request: number | null;
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -57,6 +82,7 @@ async function measure(target: Target, concurrency: number, durationMs: number, 
   await Promise.all(Array.from({ length: concurrency }, () => once().catch(() => 0)));
   const deadline = performance.now() + durationMs;
   const started = performance.now();
+  const cpuBefore = cpuMs(target.pid);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
@@ -69,6 +95,7 @@ async function measure(target: Target, concurrency: number, durationMs: number, 
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpuAfter = cpuMs(target.pid);
   await pool.close();
   latencies.sort((a, b) => a - b);
   return {
@@ -79,6 +106,7 @@ async function measure(target: Target, concurrency: number, durationMs: number, 
     requests_per_s: Math.round(latencies.length / elapsed),
     p50_ms: Math.round(percentile(latencies, 0.5) * 1000) / 1000,
     p99_ms: Math.round(percentile(latencies, 0.99) * 1000) / 1000,
+    cpu_ms_per_request: cpuBefore !== null && cpuAfter !== null && latencies.length > 0 ? Math.round(((cpuAfter - cpuBefore) / latencies.length) * 1000) / 1000 : null,
   };
 }
 
@@ -106,7 +134,8 @@ async function main(argv: string[]): Promise<number> {
     const index = argv.indexOf(`--${name}`);
     return index >= 0 && argv[index + 1] ? argv[index + 1] : fallback;
   };
-  const durationMs = Number(option('duration', '5')) * 1000;
+  const durationMs = Number(option('duration', '3')) * 1000;
+  const rounds = Math.max(1, Number(option('rounds', '3')));
   const levels = option('concurrency', '1,8,64').split(',').map(Number);
   const out = option('out', '');
   const children: ChildProcess[] = [];
@@ -128,29 +157,47 @@ async function main(argv: string[]): Promise<number> {
     const rein = await startProcess([path.join(ROOT, 'dist/src/cli.js'), 'serve', '--config', path.join(dir, 'rein.json'), '--port', '0'], /REIN_LISTENING (\d+)/, { cwd: ROOT, env: { REIN_PRINT_PORT: '1' } });
     children.push(rein.child);
     const reinUrl = `http://127.0.0.1:${rein.match[1]}/v1`;
-    targets.push({ name: 'rein-permissive', url: reinUrl, headers: {} });
+    targets.push({ name: 'rein-permissive', url: reinUrl, headers: {}, pid: rein.child.pid });
 
     const portkeyEntry = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
     if (fs.existsSync(portkeyEntry)) {
       const port = 20000 + Math.floor(Math.random() * 20000);
       const portkey = await startProcess([portkeyEntry, `--port=${port}`, '--headless'], /Ready for connections|running at/, { cwd: ROOT });
       children.push(portkey.child);
-      targets.push({ name: 'portkey', url: `http://127.0.0.1:${port}/v1`, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fixtureUrl, authorization: 'Bearer unused' } });
+      targets.push({ name: 'portkey', url: `http://127.0.0.1:${port}/v1`, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fixtureUrl, authorization: 'Bearer unused' }, pid: portkey.child.pid });
     } else {
       process.stderr.write('portkey is not installed (npm i -D @portkey-ai/gateway@1.15.2): skipping it\n');
     }
 
     const results: LevelResult[] = [];
+    const variants = targets.flatMap((target) =>
+      (target.name === 'rein-permissive' ? ['permissive', 'default'] : [undefined]).map((policy) => ({
+        target: { ...target, name: policy ? `rein-${policy}` : target.name },
+        body: JSON.stringify({ model: 'ok', messages: [{ role: 'user', content: 'Hello, how are you today?' }], max_tokens: 8, ...(policy ? { policy } : {}) }),
+      })));
     for (const concurrency of levels) {
-      for (const target of targets) {
-        const policies = target.name === 'rein-permissive' ? ['permissive', 'default'] : [undefined];
-        for (const policy of policies) {
-          const body = JSON.stringify({ model: 'ok', messages: [{ role: 'user', content: 'Hello, how are you today?' }], max_tokens: 8, ...(policy ? { policy } : {}) });
-          const name = policy ? `rein-${policy}` : target.name;
-          process.stderr.write(`measuring ${name} at ${concurrency} client(s)…\n`);
-          const result = await measure({ ...target, name }, concurrency, durationMs, body);
-          results.push(result);
+      const perRound = new Map<string, LevelResult[]>(variants.map((variant) => [variant.target.name, []]));
+      // Warm-up (JIT, connection pools, caches), discarded.
+      for (const variant of variants) await measure(variant.target, concurrency, Math.min(1000, durationMs), variant.body);
+      for (let round = 0; round < rounds; round++) {
+        const order = round % 2 === 0 ? variants : [...variants].reverse();
+        for (const variant of order) {
+          process.stderr.write(`measuring ${variant.target.name} at ${concurrency} client(s), round ${round + 1}/${rounds}…\n`);
+          perRound.get(variant.target.name)!.push(await measure(variant.target, concurrency, durationMs, variant.body));
         }
+      }
+      for (const [name, list] of perRound) {
+        const cpu = list.map((result) => result.cpu_ms_per_request).filter((value): value is number => value !== null);
+        results.push({
+          target: name,
+          concurrency,
+          requests: list.reduce((total, result) => total + result.requests, 0),
+          errors: list.reduce((total, result) => total + result.errors, 0),
+          requests_per_s: median(list.map((result) => result.requests_per_s)),
+          p50_ms: median(list.map((result) => result.p50_ms)),
+          p99_ms: median(list.map((result) => result.p99_ms)),
+          cpu_ms_per_request: cpu.length > 0 ? median(cpu) : null,
+        });
       }
     }
     const ttft = {
@@ -159,11 +206,17 @@ async function main(argv: string[]): Promise<number> {
     };
     const table = results.map((result) => {
       const direct = results.find((candidate) => candidate.target === 'direct' && candidate.concurrency === result.concurrency)!;
-      return { ...result, added_p50_ms: Math.round((result.p50_ms - direct.p50_ms) * 1000) / 1000, added_p99_ms: Math.round((result.p99_ms - direct.p99_ms) * 1000) / 1000 };
+      const portkey = results.find((candidate) => candidate.target === 'portkey' && candidate.concurrency === result.concurrency);
+      return {
+        ...result,
+        added_p50_ms: Math.round((result.p50_ms - direct.p50_ms) * 1000) / 1000,
+        added_p99_ms: Math.round((result.p99_ms - direct.p99_ms) * 1000) / 1000,
+        x_portkey_rps: portkey && result.target !== 'direct' ? Math.round((result.requests_per_s / portkey.requests_per_s) * 100) / 100 : null,
+      };
     });
     console.table(table);
     process.stdout.write(`time to first byte (streaming, 1 client): ${JSON.stringify(ttft)}\n`);
-    if (out) fs.writeFileSync(out, JSON.stringify({ machine: `${os.cpus().length} cores`, duration_s: durationMs / 1000, levels: table, ttft_ms: ttft }, null, 2));
+    if (out) fs.writeFileSync(out, JSON.stringify({ machine: `${os.cpus().length} cores`, loadavg_1m: os.loadavg()[0], duration_s: durationMs / 1000, rounds, levels: table, ttft_ms: ttft }, null, 2));
     return 0;
   } finally {
     for (const child of children) child.kill('SIGTERM');
