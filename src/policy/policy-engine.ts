@@ -96,10 +96,12 @@ export function listInputParts(parts: InputParts): InputPart[] {
  * deadline is the batch's start plus its timeout (the checks of a batch start within microseconds of
  * each other). `dispose()` clears the timers; call it when the batch is done.
  *
- * The AbortSignal a check receives is created only when the check first reads it (`LazySignal`): an
- * AbortSignal costs several microseconds to build, and the filters and classifiers that run to
- * completion synchronously never look at it. One read after the deadline or the outer abort gets an
- * already-aborted signal with the same reason.
+ * The AbortSignal a check receives is created only when the check first reads it (`LazySignal`), and
+ * only then is it tied to the request's signal: an AbortSignal and an abort listener on another one
+ * cost several microseconds each, and the filters and classifiers that run to completion synchronously
+ * never look at it. A read after the deadline or the request's abort gets an already-aborted signal
+ * with the same reason. A check that never reads its signal cannot be stopped early anyway; it is still
+ * raced against its deadline, and no check starts once the request has been aborted.
  */
 export interface LazySignal {
   readonly signal: AbortSignal;
@@ -114,11 +116,16 @@ class DeadlineGroup implements LazySignal {
   private controller: AbortController | undefined;
   private reason: unknown;
   private aborted = false;
+  private listening = false;
   readonly stop: Promise<never>;
   readonly timer: NodeJS.Timeout;
   private rejectStop!: (reason: unknown) => void;
+  private readonly onOuterAbort = () => this.abort(this.outer.reason);
 
-  constructor(timeoutMs: number) {
+  constructor(
+    timeoutMs: number,
+    private readonly outer: AbortSignal,
+  ) {
     this.stop = new Promise<never>((_, reject) => {
       this.rejectStop = reject;
     });
@@ -130,7 +137,12 @@ class DeadlineGroup implements LazySignal {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
+      if (!this.aborted && this.outer.aborted) this.abort(this.outer.reason);
       if (this.aborted) this.controller.abort(this.reason);
+      else {
+        this.outer.addEventListener('abort', this.onOuterAbort, { once: true });
+        this.listening = true;
+      }
     }
     return this.controller.signal;
   }
@@ -142,30 +154,30 @@ class DeadlineGroup implements LazySignal {
     this.controller?.abort(this.reason);
     this.rejectStop(this.reason);
   }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    if (this.listening) this.outer.removeEventListener('abort', this.onOuterAbort);
+  }
 }
 
 export function createCheckDeadlines(outer: AbortSignal): CheckDeadlines {
   const groups = new Map<number, DeadlineGroup>();
   let disposed = false;
-  const onOuterAbort = () => {
-    for (const group of groups.values()) group.abort(outer.reason);
-  };
-  outer.addEventListener('abort', onOuterAbort, { once: true });
   return {
     async run(work, timeoutMs) {
       if (outer.aborted) throw outer.reason ?? new Error('aborted');
       if (disposed) throw new Error('check deadlines already disposed');
       let group = groups.get(timeoutMs);
       if (!group) {
-        group = new DeadlineGroup(timeoutMs);
+        group = new DeadlineGroup(timeoutMs, outer);
         groups.set(timeoutMs, group);
       }
       return Promise.race([Promise.resolve(group).then(work), group.stop]);
     },
     dispose() {
       disposed = true;
-      for (const group of groups.values()) clearTimeout(group.timer);
-      outer.removeEventListener('abort', onOuterAbort);
+      for (const group of groups.values()) group.dispose();
     },
   };
 }
