@@ -223,6 +223,64 @@ class CheckContext implements SelfConsistencyContext {
   }
 }
 
+/** A LazySignal for synchronous runs: nothing can abort them half-way; a reader gets a live signal. */
+const SYNC_RUN_SIGNAL: LazySignal = {
+  get signal(): AbortSignal {
+    return new AbortController().signal;
+  },
+};
+
+interface SyncItem {
+  entry: CheckEntry;
+  info: CheckInfo | undefined;
+  text: string;
+  role: DetectorContext['role'];
+}
+
+/**
+ * The synchronous path for one batch: when every check of the batch has a synchronous implementation
+ * (Detector.detectSync / OutputCheck.checkSync) that can answer now, and none of them would go to a
+ * worker thread or draw samples, they run one after another with no promise, timer and race per check.
+ * The results, errors and durations are what runCheck would record (a synchronous check cannot be cut
+ * off by its deadline there either: the timer cannot fire while it runs). Returns undefined to take
+ * the asynchronous path instead.
+ */
+function runBatchSync(items: SyncItem[], stage: Stage, outputContext: OutputRunContext | undefined, signal: AbortSignal, offload: CheckOffloader | undefined): CheckRun[] | undefined {
+  for (const { entry, info, text } of items) {
+    if (!info || info.missing) return undefined;
+    if (stage === 'output' ? !info.outputCheck?.checkSync || DRAWING.has(entry.check) : !info.detector?.detectSync) return undefined;
+    const chars = stage === 'output' ? text.length + totalChars(outputContext?.samples) + totalChars(outputContext?.sources) : text.length;
+    if (offloadable(offload, entry.check, chars)) return undefined;
+  }
+  if (signal.aborted) throw signal.reason ?? new Error('aborted');
+  const runs: CheckRun[] = [];
+  for (const { entry, info, text, role } of items) {
+    const started = performance.now();
+    const context = new CheckContext(role, entry.params, SYNC_RUN_SIGNAL);
+    let results: DetectorResult[] | undefined;
+    try {
+      if (stage === 'output') {
+        context.input = outputContext?.input;
+        context.samples = outputContext?.samples;
+        context.sources = outputContext?.sources;
+        context.drawSamples = outputContext?.drawSamples;
+        results = info!.outputCheck!.checkSync!(text, context);
+      } else {
+        results = info!.detector!.detectSync!(text, context);
+      }
+      if (results === undefined) return undefined; // cannot answer now (a model still loading)
+      if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
+      for (const result of results) {
+        if (typeof result.score !== 'number' || Number.isNaN(result.score)) throw new Error(`check '${entry.check}' returned a score that is not a number`);
+      }
+      runs.push({ results, durationMs: performance.now() - started });
+    } catch (error) {
+      runs.push({ error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started });
+    }
+  }
+  return runs;
+}
+
 async function runCheck(
   entry: CheckEntry,
   info: CheckInfo | undefined,
@@ -403,11 +461,18 @@ export async function runInputChecks(policy: Policy, parts: InputParts, registry
     if (parts.context) unchanged.context = parts.context;
     return { findings: [], sanitizedParts: unchanged, decision: decide([]) };
   }
-  const deadlines = createCheckDeadlines(signal);
-  const runs = await Promise.all(jobs.map(async (job) => {
-    const info = registry.get(job.entry.check);
-    return { ...job, info, run: await runCheck(job.entry, info, 'input', job.part.text, job.part.role, undefined, signal, registry.offload, deadlines) };
-  })).finally(() => deadlines.dispose());
+  const infos = jobs.map((job) => registry.get(job.entry.check));
+  const quick = runBatchSync(jobs.map((job, index) => ({ entry: job.entry, info: infos[index], text: job.part.text, role: job.part.role })), 'input', undefined, signal, registry.offload);
+  let runs: Array<(typeof jobs)[number] & { info: CheckInfo | undefined; run: CheckRun }>;
+  if (quick) {
+    runs = jobs.map((job, index) => ({ ...job, info: infos[index], run: quick[index] }));
+  } else {
+    const deadlines = createCheckDeadlines(signal);
+    runs = await Promise.all(jobs.map(async (job, index) => {
+      const info = infos[index];
+      return { ...job, info, run: await runCheck(job.entry, info, 'input', job.part.text, job.part.role, undefined, signal, registry.offload, deadlines) };
+    })).finally(() => deadlines.dispose());
+  }
   const findings = runs.flatMap(({ entry, info, run, part }) => runToFindings(entry, info, run, 'input', part.source));
 
   const sanitizedTexts = await Promise.all(list.map((part, partIndex) => sanitizeText(
@@ -433,11 +498,18 @@ export async function runOutputChecks(
 ): Promise<OutputCheckOutcome> {
   const entries = options.entries ?? policy.output;
   if (entries.length === 0) return { findings: [], sanitizedOutput: output, decision: decide([]) };
-  const deadlines = createCheckDeadlines(signal);
-  const runs = await Promise.all(entries.map(async (entry) => {
-    const info = registry.get(entry.check);
-    return { entry, info, run: await runCheck(entry, info, 'output', output, 'assistant', context, signal, registry.offload, deadlines) };
-  })).finally(() => deadlines.dispose());
+  const infos = entries.map((entry) => registry.get(entry.check));
+  const quick = runBatchSync(entries.map((entry, index) => ({ entry, info: infos[index], text: output, role: 'assistant' as const })), 'output', context, signal, registry.offload);
+  let runs: Array<{ entry: CheckEntry; info: CheckInfo | undefined; run: CheckRun }>;
+  if (quick) {
+    runs = entries.map((entry, index) => ({ entry, info: infos[index], run: quick[index] }));
+  } else {
+    const deadlines = createCheckDeadlines(signal);
+    runs = await Promise.all(entries.map(async (entry, index) => {
+      const info = infos[index];
+      return { entry, info, run: await runCheck(entry, info, 'output', output, 'assistant', context, signal, registry.offload, deadlines) };
+    })).finally(() => deadlines.dispose());
+  }
   const findings = runs.flatMap(({ entry, info, run }) => runToFindings(entry, info, run, 'output', undefined, context.choice));
   const sanitizedOutput = await sanitizeText(output, runs, (item, text) => runCheck(item.entry, item.info, 'output', text, 'assistant', context, signal, registry.offload));
   return { findings, sanitizedOutput, decision: decide(findings) };

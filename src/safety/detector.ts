@@ -47,6 +47,13 @@ export interface Detector extends CheckDescription {
   readonly version: string;
   /** A detector may return several results (one per sub-check); the highest score decides. */
   detect(text: string, context: DetectorContext): Promise<DetectorResult[]>;
+  /**
+   * Optional: the same results as `detect`, computed synchronously, or undefined when they cannot be
+   * right now (a model still loading). The engine uses it to run a batch of quick checks without a
+   * promise, timer and race per check; it must never block for long (no I/O, no large texts — the
+   * engine sends those to `detect`, and to worker threads).
+   */
+  detectSync?(text: string, context: DetectorContext): DetectorResult[] | undefined;
 }
 
 export interface OutputCheckContext extends DetectorContext {
@@ -65,6 +72,8 @@ export interface OutputCheck extends CheckDescription {
   /** `stream`: may run on partial output with a hold-back window; `final`: needs the whole output. */
   readonly mode: 'stream' | 'final';
   check(output: string, context: OutputCheckContext): Promise<DetectorResult[]>;
+  /** Optional synchronous twin of `check` (see Detector.detectSync); never for checks that draw samples. */
+  checkSync?(output: string, context: OutputCheckContext): DetectorResult[] | undefined;
 }
 
 export type { Finding };

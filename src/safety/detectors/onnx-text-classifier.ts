@@ -41,6 +41,8 @@ export interface TextClassifier {
   readonly heads: string[];
   /** Raw probabilities per text, one entry per head (in `heads` order). */
   classify(texts: string[]): Promise<number[][]>;
+  /** The same rows computed synchronously: present only for the `js-linear` engine. */
+  classifySync?(texts: string[]): number[][];
   /** Maps a raw probability of a head to a score where the calibrated threshold becomes 0.5. */
   calibrate(head: string, probability: number): number;
 }
@@ -53,6 +55,13 @@ export function calibrateProbability(probability: number, threshold: number): nu
 }
 
 const sessions = new Map<string, Promise<TextClassifier>>();
+/** Classifiers whose loading finished, by the same keys as `sessions` (for detectors' synchronous path). */
+const loaded = new Map<string, TextClassifier>();
+
+/** The classifier for this path if it has finished loading, else undefined (see Detector.detectSync). */
+export function loadedTextClassifier(sidecarPath: string): TextClassifier | undefined {
+  return loaded.get(sidecarPath);
+}
 const RECENT_RESULTS = 16;
 
 /** Loads (once per path) the classifier described by a sidecar JSON. */
@@ -65,8 +74,10 @@ export function loadTextClassifier(sidecarPath: string): Promise<TextClassifier>
   if (!loading) {
     loading = createTextClassifier(resolved);
     sessions.set(resolved, loading);
-    loading.catch(() => sessions.delete(resolved));
+    loading.then((classifier) => loaded.set(resolved, classifier), () => sessions.delete(resolved));
   }
+  // An absolute path that is not in normal form names the same file whatever the working directory.
+  if (sidecarPath !== resolved && path.isAbsolute(sidecarPath)) loading.then((classifier) => loaded.set(sidecarPath, classifier), () => undefined);
   return loading;
 }
 
@@ -174,6 +185,7 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
     // The fast path is used only where it reproduces onnxruntime on the probe texts.
     let engine: TextClassifier['engine'] = 'onnxruntime';
     let classifyUncached = onnxClassify;
+    let classifyFast: ((texts: string[]) => number[][]) | undefined;
     const linear = linearFastPath(modelPath, heads.length);
     if (linear) {
       const fast = (texts: string[]) => texts.map((item) => linear(featurize(item, dimension, normalization, priorMass)));
@@ -183,8 +195,10 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
       if (agrees) {
         engine = 'js-linear';
         classifyUncached = async (texts) => fast(texts);
+        classifyFast = fast;
       }
     }
+    const classifySync = classifyFast;
     return {
       id,
       version,
@@ -201,6 +215,18 @@ async function createTextClassifier(sidecarPath: string): Promise<TextClassifier
         }
         return classifyUncached(texts);
       },
+      ...(classifySync
+        ? {
+            classifySync(texts: string[]): number[][] {
+              if (texts.length !== 1) return classifySync(texts);
+              const cached = recent.get(texts[0]);
+              if (cached) return [cached];
+              const [row] = classifySync(texts);
+              remember(texts[0], row);
+              return [row];
+            },
+          }
+        : {}),
     };
   }
   if (config.type === 'transformer') {

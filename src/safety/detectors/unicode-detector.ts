@@ -272,5 +272,6 @@ export function createUnicodeDetector(): Detector {
     async detect(text: string, _context: DetectorContext): Promise<DetectorResult[]> {
       return analyseUnicode(text);
     },
+    detectSync: (text: string) => analyseUnicode(text),
   };
 }

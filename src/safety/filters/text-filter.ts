@@ -89,9 +89,8 @@ export function matchesToResults(definition: Pick<TextFilterDefinition, 'id' | '
 export function createTextFilter(definition: TextFilterDefinition): TextFilter {
   // The scan runs to completion synchronously, so the check's signal (read by nobody here) cannot stop
   // it; the engine does not start a check once the request has been aborted.
-  const run = async (text: string, context: DetectorContext): Promise<DetectorResult[]> => {
-    return matchesToResults(definition, definition.scan(text, context.params ?? {}));
-  };
+  const runSync = (text: string, context: DetectorContext): DetectorResult[] => matchesToResults(definition, definition.scan(text, context.params ?? {}));
+  const run = async (text: string, context: DetectorContext): Promise<DetectorResult[]> => runSync(text, context);
   return {
     id: definition.id,
     version: definition.version,
@@ -103,6 +102,8 @@ export function createTextFilter(definition: TextFilterDefinition): TextFilter {
     holdBackFrom: definition.holdBackFrom ?? ((text) => text.length),
     detect: run,
     check: run,
+    detectSync: runSync,
+    checkSync: runSync,
   };
 }
 
