@@ -417,7 +417,7 @@ interface FiredRun {
 }
 
 /** Applies the sanitize/redact effects of the firing, enforced runs on one text. */
-async function sanitizeText(text: string, fired: FiredRun[], rerun: (fired: FiredRun, text: string) => Promise<CheckRun>): Promise<string> {
+function sanitizeText(text: string, fired: FiredRun[], rerun: (fired: FiredRun, text: string) => Promise<CheckRun>): string | Promise<string> {
   const replacements: Replacement[] = [];
   const wholeText: Array<{ fired: FiredRun; sanitized: string }> = [];
   for (const item of fired) {
@@ -435,14 +435,19 @@ async function sanitizeText(text: string, fired: FiredRun[], rerun: (fired: Fire
       else for (const [start, end] of result.spans ?? []) replacements.push({ start, end, text: entry.action === 'redact' ? '[REDACTED]' : '' });
     }
   }
-  let current = applyReplacements(text, replacements);
+  const replaced = applyReplacements(text, replacements);
   if (wholeText.length === 1 && replacements.length === 0) return wholeText[0].sanitized;
-  for (const { fired: item } of wholeText) {
-    const again = await rerun(item, current);
-    const replacement = again.results?.find((result) => typeof result.sanitized === 'string')?.sanitized;
-    if (replacement !== undefined) current = replacement;
-  }
-  return current;
+  // Only checks that rewrite the whole text, run again on the partly cleaned text, need to wait.
+  if (wholeText.length === 0) return replaced;
+  return (async () => {
+    let current = replaced;
+    for (const { fired: item } of wholeText) {
+      const again = await rerun(item, current);
+      const replacement = again.results?.find((result) => typeof result.sanitized === 'string')?.sanitized;
+      if (replacement !== undefined) current = replacement;
+    }
+    return current;
+  })();
 }
 
 function appliesTo(entry: CheckEntry, part: InputPart): boolean {
@@ -475,11 +480,12 @@ export async function runInputChecks(policy: Policy, parts: InputParts, registry
   }
   const findings = runs.flatMap(({ entry, info, run, part }) => runToFindings(entry, info, run, 'input', part.source));
 
-  const sanitizedTexts = await Promise.all(list.map((part, partIndex) => sanitizeText(
+  const pending = list.map((part, partIndex) => sanitizeText(
     part.text,
     runs.filter((run) => run.partIndex === partIndex),
     (item, text) => runCheck(item.entry, item.info, 'input', text, part.role, undefined, signal, registry.offload),
-  )));
+  ));
+  const sanitizedTexts = pending.some((text) => typeof text !== 'string') ? await Promise.all(pending) : (pending as string[]);
   const sanitizedParts: InputParts = {};
   let cursor = 0;
   if (typeof parts.prompt === 'string') sanitizedParts.prompt = sanitizedTexts[cursor++];
