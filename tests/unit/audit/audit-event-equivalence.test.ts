@@ -10,20 +10,11 @@ import { canonicalJson, canonicalJsonGeneral } from '../../../src/audit/canonica
 import { redactAuditText, type AuditTextPart } from '../../../src/audit/redact-audit-text';
 import type { Finding } from '../../../src/safety/finding';
 import { referenceBuildAuditEvent, referenceRedactAuditText } from './reference-audit-event';
+import { mulberry32 } from '../../../src/util/mulberry32';
 
 const LEVELS: AuditLevel[] = ['full', 'redacted', 'hashes'];
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /** What the shipped `default` policy records for "Hello, how are you today?" -> "Hello world" (7 findings). */
 function defaultPolicyFields(): AuditEventFields {
