@@ -14,6 +14,7 @@
  * reported next to its latency: it is steadier than wall-clock figures.
  *
  *   npm run bench:gateway [-- --duration 3 --rounds 3 --concurrency 1,8,64 --out overhead.json]
+ *                         [--compare ../other-checkout]   (another build's Rein in the same run: an A/B)
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -136,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const durationMs = Number(option('duration', '3')) * 1000;
   const rounds = Math.max(1, Number(option('rounds', '3')));
+  const compare = option('compare', '').split(',').filter(Boolean);
   const levels = option('concurrency', '1,8,64').split(',').map(Number);
   const out = option('out', '');
   const children: ChildProcess[] = [];
@@ -153,11 +155,15 @@ async function main(argv: string[]): Promise<number> {
       audit: { store: `sqlite:${path.join(dir, 'audit.sqlite')}` },
       logging: { level: 'error' },
     };
-    fs.writeFileSync(path.join(dir, 'rein.json'), JSON.stringify(config));
-    const rein = await startProcess([path.join(ROOT, 'dist/src/cli.js'), 'serve', '--config', path.join(dir, 'rein.json'), '--port', '0'], /REIN_LISTENING (\d+)/, { cwd: ROOT, env: { REIN_PRINT_PORT: '1' } });
-    children.push(rein.child);
-    const reinUrl = `http://127.0.0.1:${rein.match[1]}/v1`;
-    targets.push({ name: 'rein-permissive', url: reinUrl, headers: {}, pid: rein.child.pid });
+    // This build, and with --compare DIR[,DIR…] other builds (checkouts with dist/ built) side by side.
+    const builds = [{ label: '', root: ROOT }, ...compare.map((root, index) => ({ label: `@${path.basename(path.resolve(root)) || `build${index}`}`, root: path.resolve(root) }))];
+    for (const [index, build] of builds.entries()) {
+      const configFile = path.join(dir, `rein-${index}.json`);
+      fs.writeFileSync(configFile, JSON.stringify({ ...config, audit: { store: `sqlite:${path.join(dir, `audit-${index}.sqlite`)}` } }));
+      const rein = await startProcess([path.join(build.root, 'dist/src/cli.js'), 'serve', '--config', configFile, '--port', '0'], /REIN_LISTENING (\d+)/, { cwd: build.root, env: { REIN_PRINT_PORT: '1' } });
+      children.push(rein.child);
+      targets.push({ name: `rein${build.label}`, url: `http://127.0.0.1:${rein.match[1]}/v1`, headers: {}, pid: rein.child.pid });
+    }
 
     const portkeyEntry = path.join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
     if (fs.existsSync(portkeyEntry)) {
@@ -171,8 +177,8 @@ async function main(argv: string[]): Promise<number> {
 
     const results: LevelResult[] = [];
     const variants = targets.flatMap((target) =>
-      (target.name === 'rein-permissive' ? ['permissive', 'default'] : [undefined]).map((policy) => ({
-        target: { ...target, name: policy ? `rein-${policy}` : target.name },
+      (target.name.startsWith('rein') ? ['permissive', 'default'] : [undefined]).map((policy) => ({
+        target: { ...target, name: policy ? `rein-${policy}${target.name.slice(4)}` : target.name },
         body: JSON.stringify({ model: 'ok', messages: [{ role: 'user', content: 'Hello, how are you today?' }], max_tokens: 8, ...(policy ? { policy } : {}) }),
       })));
     for (const concurrency of levels) {
