@@ -223,6 +223,32 @@ class CheckContext implements SelfConsistencyContext {
   }
 }
 
+/** The context a check receives; an output check also sees the input, samples, sources and the sampler. */
+function checkContext(role: DetectorContext['role'], params: Record<string, unknown>, lazy: LazySignal, outputContext?: OutputRunContext): CheckContext {
+  const context = new CheckContext(role, params, lazy);
+  if (outputContext) {
+    context.input = outputContext.input;
+    context.samples = outputContext.samples;
+    context.sources = outputContext.sources;
+    context.drawSamples = outputContext.drawSamples;
+  }
+  return context;
+}
+
+/** What a check has to read: the text, plus the samples and sources for an output check (the offload rule's size). */
+function workChars(stage: Stage, text: string, outputContext: OutputRunContext | undefined): number {
+  return stage === 'output' ? text.length + totalChars(outputContext?.samples) + totalChars(outputContext?.sources) : text.length;
+}
+
+/** A check's results, or an error naming the check: an array whose every score is a number. */
+function validResults(entry: CheckEntry, results: unknown): DetectorResult[] {
+  if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
+  for (const result of results as DetectorResult[]) {
+    if (typeof result.score !== 'number' || Number.isNaN(result.score)) throw new Error(`check '${entry.check}' returned a score that is not a number`);
+  }
+  return results as DetectorResult[];
+}
+
 /** A LazySignal for synchronous runs: nothing can abort them half-way; a reader gets a live signal. */
 const SYNC_RUN_SIGNAL: LazySignal = {
   get signal(): AbortSignal {
@@ -249,31 +275,18 @@ function runBatchSync(items: SyncItem[], stage: Stage, outputContext: OutputRunC
   for (const { entry, info, text } of items) {
     if (!info || info.missing) return undefined;
     if (stage === 'output' ? !info.outputCheck?.checkSync || DRAWING.has(entry.check) : !info.detector?.detectSync) return undefined;
-    const chars = stage === 'output' ? text.length + totalChars(outputContext?.samples) + totalChars(outputContext?.sources) : text.length;
-    if (offloadable(offload, entry.check, chars)) return undefined;
+    if (offloadable(offload, entry.check, workChars(stage, text, outputContext))) return undefined;
   }
   if (signal.aborted) throw signal.reason ?? new Error('aborted');
   const runs: CheckRun[] = [];
   for (const { entry, info, text, role } of items) {
     const started = performance.now();
-    const context = new CheckContext(role, entry.params, SYNC_RUN_SIGNAL);
-    let results: DetectorResult[] | undefined;
     try {
-      if (stage === 'output') {
-        context.input = outputContext?.input;
-        context.samples = outputContext?.samples;
-        context.sources = outputContext?.sources;
-        context.drawSamples = outputContext?.drawSamples;
-        results = info!.outputCheck!.checkSync!(text, context);
-      } else {
-        results = info!.detector!.detectSync!(text, context);
-      }
+      const results = stage === 'output'
+        ? info!.outputCheck!.checkSync!(text, checkContext(role, entry.params, SYNC_RUN_SIGNAL, outputContext))
+        : info!.detector!.detectSync!(text, checkContext(role, entry.params, SYNC_RUN_SIGNAL));
       if (results === undefined) return undefined; // cannot answer now (a model still loading)
-      if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
-      for (const result of results) {
-        if (typeof result.score !== 'number' || Number.isNaN(result.score)) throw new Error(`check '${entry.check}' returned a score that is not a number`);
-      }
-      runs.push({ results, durationMs: performance.now() - started });
+      runs.push({ results: validResults(entry, results), durationMs: performance.now() - started });
     } catch (error) {
       runs.push({ error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started });
     }
@@ -305,13 +318,8 @@ async function runCheck(
       });
       if (stage === 'output' && info.outputCheck) {
         const draws = outputContext?.drawSamples !== undefined && !(outputContext.samples && outputContext.samples.length > 0) && DRAWING.has(entry.check);
-        const chars = text.length + totalChars(outputContext?.samples) + totalChars(outputContext?.sources);
-        if (!draws && offloadable(offload, entry.check, chars)) return offload.runCheck(task(), lazy.signal);
-        const context = new CheckContext(role, entry.params, lazy);
-        context.input = outputContext?.input;
-        context.samples = outputContext?.samples;
-        context.sources = outputContext?.sources;
-        context.drawSamples = outputContext?.drawSamples;
+        if (!draws && offloadable(offload, entry.check, workChars(stage, text, outputContext))) return offload.runCheck(task(), lazy.signal);
+        const context = checkContext(role, entry.params, lazy, outputContext);
         if (draws && offload && entry.check === 'self_consistency') {
           context.offloadScoring = (scoring) => offloadable(offload, entry.check, scoring.output.length + totalChars(scoring.samples))
             ? offload.scoreConsistency(scoring, lazy.signal)
@@ -321,13 +329,9 @@ async function runCheck(
       }
       if (!info.detector) throw new Error(`check '${entry.check}' has no ${stage} implementation`);
       if (offloadable(offload, entry.check, text.length)) return offload.runCheck(task(), lazy.signal);
-      return info.detector.detect(text, new CheckContext(role, entry.params, lazy));
+      return info.detector.detect(text, checkContext(role, entry.params, lazy));
     });
-    if (!Array.isArray(results)) throw new Error(`check '${entry.check}' returned no results`);
-    for (const result of results) {
-      if (typeof result.score !== 'number' || Number.isNaN(result.score)) throw new Error(`check '${entry.check}' returned a score that is not a number`);
-    }
-    return { results, durationMs: performance.now() - started };
+    return { results: validResults(entry, results), durationMs: performance.now() - started };
   } catch (error) {
     if (signal.aborted) throw signal.reason ?? error;
     return { error: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started };
