@@ -339,8 +339,7 @@ export class Http1Client {
     exchange.handler.onResponseEnd?.(exchange, EMPTY_TRAILERS);
     if (connection.socket.destroyed) return;
     if (!exchange.keepAlive || this.closed) {
-      this.destroy(connection);
-      this.next();
+      this.destroy(connection); // (forget() lets a queued request open a new connection)
       return;
     }
     if (exchange.paused) connection.socket.resume();
@@ -449,7 +448,6 @@ export class Http1Client {
   }
 
   private destroy(connection: Connection): void {
-    this.clearTimer(connection);
     if (!connection.socket.destroyed) connection.socket.destroy();
     this.forget(connection);
   }

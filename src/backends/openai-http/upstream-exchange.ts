@@ -106,7 +106,7 @@ export class UpstreamExchange implements ExchangeHandler {
    * once the response ended, failed, or was handed to discardRest().
    */
   abort(reason: Error): void {
-    if (this.ended || this.failure || this.discarding) return;
+    if (!this.open) return;
     this.abortReason = reason;
     this.fail(reason);
     this.controller?.abort(reason);
@@ -115,11 +115,6 @@ export class UpstreamExchange implements ExchangeHandler {
   /** True while the exchange may still be stopped: not ended, failed, aborted, or handed to discardRest(). */
   get open(): boolean {
     return !this.ended && !this.failure && !this.discarding;
-  }
-
-  /** True once the response ended normally (the connection stays in the pool). */
-  get complete(): boolean {
-    return this.ended && !this.failure;
   }
 
   /** Resolves when the status and headers are in; rejects with the transport error or abort reason. */
