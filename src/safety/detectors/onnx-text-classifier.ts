@@ -66,18 +66,23 @@ const RECENT_RESULTS = 16;
 
 /** Loads (once per path) the classifier described by a sidecar JSON. */
 export function loadTextClassifier(sidecarPath: string): Promise<TextClassifier> {
-  // Called on every detect: an absolute, normalized path (the shipped models') is found without resolving it.
+  // Called on every detect: an absolute path is found as given, without resolving it again.
   const known = sessions.get(sidecarPath);
   if (known) return known;
   const resolved = path.resolve(sidecarPath);
-  let loading = sessions.get(resolved);
-  if (!loading) {
-    loading = createTextClassifier(resolved);
-    sessions.set(resolved, loading);
-    loading.then((classifier) => loaded.set(resolved, classifier), () => sessions.delete(resolved));
-  }
-  // An absolute path that is not in normal form names the same file whatever the working directory.
-  if (sidecarPath !== resolved && path.isAbsolute(sidecarPath)) loading.then((classifier) => loaded.set(sidecarPath, classifier), () => undefined);
+  // Keys: the resolved path, and an absolute path as given (it names the same file whatever the working
+  // directory; a relative one does not, so it is never a key).
+  const keys = sidecarPath !== resolved && path.isAbsolute(sidecarPath) ? [resolved, sidecarPath] : [resolved];
+  const loading = sessions.get(resolved) ?? createTextClassifier(resolved);
+  for (const key of keys) sessions.set(key, loading);
+  loading.then(
+    (classifier) => {
+      for (const key of keys) loaded.set(key, classifier);
+    },
+    () => {
+      for (const key of keys) sessions.delete(key);
+    },
+  );
   return loading;
 }
 
