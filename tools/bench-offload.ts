@@ -25,6 +25,7 @@ import { scoreConsistencyTask } from '../src/safety/checks/self-consistency-chec
 import '../src/safety/detectors';
 import '../src/safety/checks';
 import { mixedText } from './bench-filters';
+import { median } from './bench-stats';
 
 const SIZES = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
 const PARAMS: Record<string, Record<string, unknown>> = {
@@ -33,11 +34,6 @@ const PARAMS: Record<string, Record<string, unknown>> = {
   length: { max_chars: 2_000_000 },
   language: { allowed: ['en'] },
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
