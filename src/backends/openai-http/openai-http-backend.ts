@@ -46,6 +46,8 @@ interface ChoiceState {
   text: string;
   finishReason?: FinishReason;
   tokens: number;
+  /** Text deltas received (rein_backend_tokens_total counts them once per call). */
+  deltas: number;
   checker?: TextConstraintChecker;
 }
 
@@ -215,12 +217,13 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
           // A server that ignored stream: true — accept one JSON body.
           const parsed = parseJson<any>(await exchange.text());
           if (!parsed.ok) throw new GatewayError('backend_error', `backend ${config.id} sent a body that is not JSON`);
-          yield* absorbChunk(parsed.value, choices, live, true);
+          const events = absorbChunk(parsed.value, choices, live, true);
+          if (events) for (const event of events) yield event;
         } else {
           let batch: string[] | null;
           read: while ((batch = await exchange.next()) !== null) {
             for (const data of batch) {
-              if (data.trim() === '[DONE]') {
+              if (data === '[DONE]' || (data.length < 16 && data.trim() === '[DONE]')) {
                 // The rest is read and dropped: the keep-alive connection goes back to the pool.
                 exchange.discardRest();
                 break read;
@@ -231,7 +234,8 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
                 const message = typeof parsed.value.error === 'string' ? parsed.value.error : parsed.value.error.message;
                 throw new GatewayError('backend_error', `backend ${config.id} reported an error mid-stream: ${message ?? 'unknown'}`);
               }
-              yield* absorbChunk(parsed.value, choices, live, false);
+              const events = absorbChunk(parsed.value, choices, live, false);
+              if (events) for (const event of events) yield event;
             }
           }
         }
@@ -246,7 +250,12 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
       if (exchange.open) exchange.abort(new DOMException('the gateway stopped reading the response', 'AbortError'));
       clearTimeout(totalTimer);
       signal.removeEventListener('abort', onCallerAbort);
-      metrics?.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
+      if (metrics) {
+        metrics.backendDuration.observe({ backend: config.id }, (performance.now() - started) / 1000);
+        let deltas = 0;
+        for (const choice of choices) deltas += choice.deltas;
+        if (deltas > 0) metrics.backendTokens.inc({ backend: config.id }, deltas);
+      }
     }
     for (const [index, choice] of choices.entries()) {
       if (choice.finishReason === undefined && choice.checker?.failedAt === undefined) {
@@ -255,9 +264,15 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
     }
   }
 
-  function* absorbChunk(chunk: any, choices: ChoiceState[], live: boolean, whole: boolean): Generator<BackendEvent> {
-    if (chunk?.usage?.prompt_tokens !== undefined) yield { type: 'prompt-tokens', count: Number(chunk.usage.prompt_tokens) || 0 };
-    if (!Array.isArray(chunk?.choices)) return;
+  /**
+   * Folds one chunk (or a whole JSON answer) into `choices`; returns the events to pass on, or null
+   * when there are none — the usual case for a buffered call, so a token costs no array, generator or
+   * promise of its own.
+   */
+  function absorbChunk(chunk: any, choices: ChoiceState[], live: boolean, whole: boolean): BackendEvent[] | null {
+    let events: BackendEvent[] | null = null;
+    if (chunk?.usage?.prompt_tokens !== undefined) events = [{ type: 'prompt-tokens', count: Number(chunk.usage.prompt_tokens) || 0 }];
+    if (!Array.isArray(chunk?.choices)) return events;
     for (const entry of chunk.choices) {
       const index = Number(entry?.index ?? 0);
       const choice = choices[index];
@@ -273,12 +288,13 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
         }
         choice.text += text;
         choice.tokens++;
-        metrics?.backendTokens.inc({ backend: config.id });
-        if (live) yield { type: 'token-delta', choice: index, text, tokenIds: [] };
+        choice.deltas++;
+        if (live) (events ??= []).push({ type: 'token-delta', choice: index, text, tokenIds: [] });
       }
       if (entry.finish_reason) choice.finishReason = mapFinishReason(entry.finish_reason);
     }
     if (chunk?.usage?.completion_tokens !== undefined && choices.length === 1) choices[0].tokens = Number(chunk.usage.completion_tokens) || choices[0].tokens;
+    return events;
   }
 
   async function* generate(request: BackendRequest, signal: AbortSignal): AsyncGenerator<BackendEvent> {
@@ -309,7 +325,7 @@ export function createOpenAiHttpBackend(options: OpenAiHttpBackendOptions): Open
           metrics?.backendRequests.inc({ backend: config.id, outcome: 'circuit_open' });
           throw new GatewayError('unavailable', `backend ${config.id} is failing; its circuit is open`, { retryAfterSeconds: circuit.retryAfterMs() / 1000 });
         }
-        const choices: ChoiceState[] = Array.from({ length: request.n }, () => ({ text: '', tokens: 0, checker: request.constraint ? new TextConstraintChecker(request.constraint) : undefined }));
+        const choices: ChoiceState[] = Array.from({ length: request.n }, () => ({ text: '', tokens: 0, deltas: 0, checker: request.constraint ? new TextConstraintChecker(request.constraint) : undefined }));
         let emitted = false;
         try {
           const body = requestBody({ ...request, seed: request.seed + attempt * request.n }, constraintFields);

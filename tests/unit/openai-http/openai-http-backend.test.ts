@@ -6,6 +6,7 @@ import { createOpenAiHttpBackend } from '../../../src/backends/openai-http/opena
 import type { BackendEvent, BackendRequest } from '../../../src/backends/backend';
 import type { RemoteBackendConfig } from '../../../src/config/config';
 import { GatewayError } from '../../../src/errors/gateway-error';
+import { createMetrics } from '../../../src/metrics/metrics';
 import { startFaultServer, type FaultServer } from '../../../tools/fixture-servers/fault-server';
 
 function backendConfig(url: string, overrides: Partial<RemoteBackendConfig> = {}): RemoteBackendConfig {
@@ -74,6 +75,22 @@ describe('remote OpenAI-compatible backend', () => {
     expect(events).toContainEqual({ type: 'prompt-tokens', count: 5 });
     expect(events.at(-1)).toMatchObject({ type: 'choice-end', finishReason: 'stop', completionTokens: 2 });
     expect(await backend.ready()).toEqual({ ok: true });
+    await backend.close();
+  });
+
+  test('a long answer: live calls pass on every delta, buffered calls one text; the token counter counts every delta', async () => {
+    const metrics = createMetrics();
+    const backend = createOpenAiHttpBackend({ config: backendConfig(server.url), metrics });
+    const live = await collect(backend.generate(request('long'), new AbortController().signal));
+    const deltas = live.filter((event) => event.type === 'token-delta');
+    expect(deltas).toHaveLength(200);
+    expect(deltas.map((event) => (event as { text: string }).text).join('')).toBe(' word'.repeat(200));
+    const buffered = await collect(backend.generate(request('long', { stream: false }), new AbortController().signal));
+    expect(buffered.filter((event) => event.type === 'token-delta')).toEqual([{ type: 'token-delta', choice: 0, text: ' word'.repeat(200), tokenIds: [] }]);
+    expect(buffered).toContainEqual({ type: 'prompt-tokens', count: 5 });
+    expect(buffered.at(-1)).toMatchObject({ type: 'choice-end', finishReason: 'stop', completionTokens: 200 });
+    const counter = await metrics.registry.getSingleMetricAsString('rein_backend_tokens_total');
+    expect(counter).toContain('rein_backend_tokens_total{backend="fault"} 400');
     await backend.close();
   });
 
