@@ -224,6 +224,28 @@ class Exchange implements ExchangeController {
         if (this.chunkRemaining === 0) this.chunkState = 'data-crlf';
         continue;
       }
+      // Fast paths for the usual bytes, whole in this buffer: the CRLF after a chunk's data, and a size
+      // line of hex digits and CRLF. Anything else (a line split across reads, extensions, a bare LF,
+      // trailers, errors) takes the general line reader below, which decides.
+      if (this.line === undefined && this.chunkState !== 'trailers') {
+        if (this.chunkState === 'data-crlf') {
+          if (data[offset] === 13 && data[offset + 1] === 10) {
+            offset += 2;
+            this.chunkState = 'size';
+            continue;
+          }
+        } else {
+          let size = 0;
+          let index = offset;
+          for (let digit = hexDigit(data[index]); digit >= 0 && index - offset < 12; digit = hexDigit(data[++index])) size = size * 16 + digit;
+          if (index > offset && data[index] === 13 && data[index + 1] === 10) {
+            offset = index + 2;
+            this.chunkRemaining = size;
+            this.chunkState = size === 0 ? 'trailers' : 'data';
+            continue;
+          }
+        }
+      }
       // size line, CRLF after data, or a trailer line: read up to the next LF.
       const newline = data.indexOf(10, offset);
       const piece = data.subarray(offset, newline < 0 ? data.length : newline + 1);
@@ -491,4 +513,12 @@ export class Http1Client {
     if (connection.timer) clearTimeout(connection.timer);
     connection.timer = undefined;
   }
+}
+
+/** The value of an ASCII hex digit byte, or -1 (also for undefined: past the end of the buffer). */
+function hexDigit(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 48 && byte <= 57) return byte - 48;
+  const lower = byte | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }

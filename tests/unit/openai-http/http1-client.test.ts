@@ -114,6 +114,33 @@ describe('Http1Client', () => {
     await client.close();
   });
 
+  test('chunk sizes of several hex digits in either case, bare-LF lines and leading zeros, cut at every byte, decode the same', async () => {
+    const payload = (size: number, letter: string) => letter.repeat(size);
+    const raw = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n' +
+      `1a\r\n${payload(26, 'a')}\r\n` + `1B\r\n${payload(27, 'b')}\r\n` + `00c\n${payload(12, 'c')}\n` + `10 \r\n${payload(16, 'd')}\r\n` + '0\r\n\r\n';
+    const expected = payload(26, 'a') + payload(27, 'b') + payload(12, 'c') + payload(16, 'd');
+    const client = new Http1Client(new URL(`http://127.0.0.1:${port}`), options({ connections: 1 }));
+    for (let cut = 1; cut < raw.length; cut++) {
+      respond = (request, socket) => {
+        socket.write(raw.slice(0, cut));
+        setImmediate(() => socket.write(raw.slice(cut)));
+      };
+      expect((await call(client)).body).toBe(expected);
+    }
+    expect(connections).toBe(1);
+    await client.close();
+  });
+
+  test('a chunk size of more than 12 hex digits, a size that is not hex, and data not followed by CRLF are errors', async () => {
+    const head = 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
+    const client = new Http1Client(new URL(`http://127.0.0.1:${port}`), options());
+    for (const body of ['1000000000000\r\nx\r\n0\r\n\r\n', 'zz\r\nx\r\n0\r\n\r\n', '2\r\nabXY\r\n0\r\n\r\n']) {
+      respond = (request, socket) => socket.write(head + body);
+      await expect(call(client)).rejects.toMatchObject({ code: 'HPE_INVALID_CHUNK_SIZE' });
+    }
+    await client.close();
+  });
+
   test('a body framed by the end of the connection, and Connection: close, are not reused', async () => {
     respond = (request, socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end');
     const client = new Http1Client(new URL(`http://127.0.0.1:${port}`), options());

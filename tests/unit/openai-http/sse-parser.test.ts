@@ -46,6 +46,16 @@ describe('SseDataParser', () => {
     expect(parseAll([': only a comment\n\n'])).toEqual([]);
   });
 
+  test('a byte-order mark at the start of the stream is dropped, wherever the first chunk ends; one later on is kept', () => {
+    const withBom = '\ufeffdata: first\n\ndata: \ufeffsecond\n\n';
+    for (const [first, second] of everySplit(withBom)) expect(parseAll([first, second])).toEqual(['first', '\ufeffsecond']);
+  });
+
+  test('bytes that are not UTF-8 become U+FFFD, also when a stream ends in the middle of a character', () => {
+    expect(parseAll([Buffer.from('data: a\xffb\n\n', 'latin1')])).toEqual(['a\ufffdb']);
+    expect(parseAll([Buffer.from('data: cut ', 'utf8'), Buffer.from('€', 'utf8').subarray(0, 2)])).toEqual(['cut \ufffd']);
+  });
+
   test('a line longer than the limit is an error', () => {
     const parser = new SseDataParser(64);
     const out: string[] = [];
