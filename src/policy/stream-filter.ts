@@ -5,7 +5,9 @@
  *   - always the last W characters, W longer than the longest match any streaming filter can report;
  *   - from the start of any match that ends inside that window (it may still grow);
  *   - from wherever a filter says an unfinished match may start (a trailing run of non-space
- *     characters — an email or token still arriving —, an open private-key block).
+ *     characters — an email or token still arriving —, an open private-key block);
+ *   - until at least `minRelease` characters beyond the window could go (a scan per few tokens, not
+ *     per token).
  * The emitted prefix is redacted/sanitized with the matches found in it. A match for an enforced
  * `block` entry stops emission for good. Checks that need the whole output (`final` mode, or any check
  * that is not a synchronous TextFilter) and could change or block it make the filter buffer
@@ -77,6 +79,12 @@ export function createStreamFilter(policy: Policy, registry: CheckRegistry, opti
     } else buffered = true;
   }
   const window = streaming.reduce((longest, item) => Math.max(longest, item.filter.maxMatchLength(item.entry.params)), 0) + WINDOW_MARGIN;
+  // A scan covers the left context, the held-back window and the new text. Scanning again for every
+  // token would re-read those ~LEFT_CONTEXT + window characters to release a token's few characters
+  // (with `default`, a few hundred characters of regexes per token); instead a scan waits until at
+  // least an eighth of that much could be released, so each character is scanned about nine times at
+  // most. Nothing is emitted without a scan, so the wait changes when text leaves, never what leaves.
+  const minRelease = Math.max(8, Math.ceil((LEFT_CONTEXT + window) / 8));
 
   let raw = '';
   let committed = 0;
@@ -149,6 +157,7 @@ export function createStreamFilter(policy: Policy, registry: CheckRegistry, opti
     push(delta: string): string {
       raw += delta;
       if (buffered || blocked || delta.length === 0) return '';
+      if (raw.length - window - committed < minRelease) return '';
       return step(false);
     },
     async end(): Promise<StreamFilterResult> {
