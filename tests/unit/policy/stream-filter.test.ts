@@ -1,5 +1,7 @@
 import { createStreamFilter } from '../../../src/policy/stream-filter';
 import { checkText } from '../../../src/policy/check-text';
+import { createBuiltinFilters } from '../../../src/safety/filters';
+import { createCheckRegistry } from '../../../src/policy/check-registry';
 import { policyFrom, testRegistry } from './policy-fixtures';
 
 const registry = testRegistry();
@@ -143,5 +145,41 @@ describe('stream filter: randomised deltas', () => {
       expect(all).toBe(expected);
       for (const secret of secrets) expect(streamed).not.toContain(secret);
     }
+  });
+});
+
+describe('stream filter: cost per token', () => {
+  test('a long answer in small deltas is scanned every few tokens, not on every token, and still streams', async () => {
+    const filters = createBuiltinFilters({ redactionKey: 'test-key' });
+    const secrets = filters.find((filter) => filter.id === 'secrets')!;
+    let scans = 0;
+    let scanned = 0;
+    const counting = { ...secrets, scan: (text: string, params: Record<string, unknown>) => {
+      scans++;
+      scanned += text.length;
+      return secrets.scan(text, params);
+    } };
+    const registry = createCheckRegistry({ detectors: [counting], outputChecks: [counting] });
+    const policy = policyFrom('output:\n  - check: secrets\n    action: redact\n', registry);
+    const filter = createStreamFilter(policy, registry);
+    const deltas = Array.from({ length: 200 }, () => ' word');
+    let streamed = '';
+    let firstAt = -1;
+    for (const [index, delta] of deltas.entries()) {
+      const out = filter.push(delta);
+      if (out && firstAt < 0) firstAt = index;
+      streamed += out;
+    }
+    const pushScans = scans;
+    const pushScanned = scanned;
+    const result = await filter.end();
+    expect(streamed + result.text).toBe(deltas.join(''));
+    // Text leaves during the stream: the first release comes after the window (~100 characters) plus one release step.
+    expect(firstAt).toBeGreaterThan(0);
+    expect(firstAt).toBeLessThan(40);
+    expect(streamed.length).toBeGreaterThan(1000 - 200);
+    // One scan per delta would be ~180 scans over ~240 characters each; a scan per release step is a few dozen.
+    expect(pushScans).toBeLessThan(50);
+    expect(pushScanned / 1000).toBeLessThan(12);
   });
 });
