@@ -14,12 +14,15 @@ export function principalOf(response: Response): Principal {
   return response.locals.principal as Principal;
 }
 
-/** Aborts when the client closes the connection before the response is complete. */
+/**
+ * Aborts when the client closes the connection before the response is complete. The response's
+ * 'close' covers every way a client leaves (it fires when the socket closes, also while the request
+ * body is still arriving), so one listener is enough.
+ */
 export function clientAbortSignal(request: IncomingMessage, response: ServerResponse): AbortSignal {
   const controller = new AbortController();
-  response.on('close', () => {
-    if (!response.writableFinished) controller.abort(new Error('client disconnected'));
+  response.once('close', () => {
+    if (!response.writableFinished) controller.abort(new Error(request.complete ? 'client disconnected' : 'client aborted'));
   });
-  request.on('aborted', () => controller.abort(new Error('client aborted')));
   return controller.signal;
 }
