@@ -15,6 +15,8 @@
  *
  *   npm run bench:gateway [-- --duration 3 --rounds 3 --concurrency 1,8,64 --out overhead.json]
  *                         [--compare ../other-checkout]   (another build's Rein in the same run: an A/B)
+ *                         [--model long] [--stream]       (a 200-token answer instead of "Hello world";
+ *                                                          clients that stream, timed to the last byte)
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -68,15 +70,21 @@ async function measure(target: Target, concurrency: number, durationMs: number, 
   const latencies: number[] = [];
   let errors = 0;
   const requestPath = `${url.pathname.replace(/\/$/, '')}/chat/completions`;
-  const once = async () => {
+  // A request answered with anything but 200 is an error, not a served request: it counts in `errors`
+  // only (not in requests, req/s or latency).
+  const once = async (): Promise<number | null> => {
     const start = performance.now();
     const response = await pool.request({ path: requestPath, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body });
     await response.body.text();
-    if (response.statusCode !== 200) errors++;
+    if (response.statusCode !== 200) {
+      errors++;
+      return null;
+    }
     return performance.now() - start;
   };
   // Warm-up: connections, JIT, caches.
   await Promise.all(Array.from({ length: concurrency }, () => once().catch(() => 0)));
+  errors = 0;
   const deadline = performance.now() + durationMs;
   const started = performance.now();
   const cpuBefore = cpuMs(target.pid);
@@ -84,7 +92,8 @@ async function measure(target: Target, concurrency: number, durationMs: number, 
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         try {
-          latencies.push(await once());
+          const latency = await once();
+          if (latency !== null) latencies.push(latency);
         } catch {
           errors++;
         }
@@ -136,6 +145,8 @@ async function main(argv: string[]): Promise<number> {
   const compare = option('compare', '').split(',').filter(Boolean);
   const levels = option('concurrency', '1,8,64').split(',').map(Number);
   const out = option('out', '');
+  const model = option('model', 'ok');
+  const streamed = argv.includes('--stream');
   const children: ChildProcess[] = [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-overhead-'));
   try {
@@ -146,7 +157,7 @@ async function main(argv: string[]): Promise<number> {
 
     const config = {
       models: [],
-      backends: [{ id: 'fixture', url: fixtureUrl, kind: 'vllm', models: ['ok'] }],
+      backends: [{ id: 'fixture', url: fixtureUrl, kind: 'vllm', models: ['ok', 'long'] }],
       policies: { dir: path.join(ROOT, 'policies'), default: 'permissive', watch: false },
       audit: { store: `sqlite:${path.join(dir, 'audit.sqlite')}` },
       logging: { level: 'error' },
@@ -175,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
     const variants = targets.flatMap((target) =>
       (target.name.startsWith('rein') ? ['permissive', 'default'] : [undefined]).map((policy) => ({
         target: { ...target, name: policy ? `rein-${policy}${target.name.slice(4)}` : target.name },
-        body: JSON.stringify({ model: 'ok', messages: [{ role: 'user', content: 'Hello, how are you today?' }], max_tokens: 8, ...(policy ? { policy } : {}) }),
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello, how are you today?' }], max_tokens: model === 'ok' ? 8 : 256, ...(streamed ? { stream: true } : {}), ...(policy ? { policy } : {}) }),
       })));
     for (const concurrency of levels) {
       const perRound = new Map<string, LevelResult[]>(variants.map((variant) => [variant.target.name, []]));
@@ -216,9 +227,13 @@ async function main(argv: string[]): Promise<number> {
         x_portkey_rps: portkey && result.target !== 'direct' ? Math.round((result.requests_per_s / portkey.requests_per_s) * 100) / 100 : null,
       };
     });
+    process.stdout.write(`fixture model '${model}'${model === 'long' ? ' (200-token answer)' : ''}, clients ${streamed ? 'streaming (timed to the last byte)' : 'not streaming'}\n`);
     console.table(table);
+    for (const row of table.filter((result) => result.errors > 0)) {
+      process.stdout.write(`warning: ${row.target} at ${row.concurrency} client(s) answered ${row.errors} request(s) with an error; its figures count the ${row.requests} it served\n`);
+    }
     process.stdout.write(`time to first byte (streaming, 1 client): ${JSON.stringify(ttft)}\n`);
-    if (out) fs.writeFileSync(out, JSON.stringify({ machine: `${os.cpus().length} cores`, loadavg_1m: os.loadavg()[0], duration_s: durationMs / 1000, rounds, levels: table, ttft_ms: ttft }, null, 2));
+    if (out) fs.writeFileSync(out, JSON.stringify({ machine: `${os.cpus().length} cores`, loadavg_1m: os.loadavg()[0], duration_s: durationMs / 1000, rounds, model, stream: streamed, levels: table, ttft_ms: ttft }, null, 2));
     return 0;
   } finally {
     for (const child of children) child.kill('SIGTERM');
