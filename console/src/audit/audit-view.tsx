@@ -249,8 +249,9 @@ export function AuditView(props: { selected?: string; onSelect(id: string | unde
                   </td>
                   <td class="number">{status(entry)}</td>
                   <td>
-                    <a href={`#/audit/${encodeURIComponent(entry.id)}`} onClick={() => props.onSelect(entry.id)}>
-                      {entry.id.slice(0, 16)}…
+                    <a href={`#/audit/${encodeURIComponent(entry.id)}`} title={entry.id} onClick={() => props.onSelect(entry.id)}>
+                      {/* Ids lead with their creation time, so the random tail tells rows apart. */}
+                      …{entry.id.slice(-12)}
                     </a>
                   </td>
                 </tr>
