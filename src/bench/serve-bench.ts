@@ -19,6 +19,9 @@
  *        [--duration S | --requests N] [--max-tokens N] [--max-batch N] [--threads N] [--executor worker|inline]
  *        [--prefill-lane on|off]  (prompt prefills on a second session alongside decode steps; off by default)
  *        [--spinning on|off]  (onnxruntime's pool threads spin between operators; off by default)
+ *        [--rounds N]  (with --duration: N windows per level, the levels taking turns — the order
+ *                       reversed every other round — and each level's figures from its median window;
+ *                       a noisy host moves one window, not the ratio between levels)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,6 +58,8 @@ export interface ServeBenchLevel {
   decode_steps: number;
   rows_per_step: number;
   scheduler_ms: { decode_forward: number; masks: number; prefill: number; prefill_wait: number; choose: number; rebuild: number };
+  /** With --rounds: tokens/s of each window, in the order they ran; the other figures are the median window's. */
+  tokens_per_s_rounds?: number[];
 }
 
 export interface ServeBenchResult {
@@ -67,6 +72,8 @@ export interface ServeBenchResult {
   executor: string;
   /** Seconds per level with --duration (absent: --requests per client). */
   duration_s?: number;
+  /** Windows per level (--rounds; 1 unless asked). */
+  rounds?: number;
   /** Whether prompt prefills ran on a session of their own, alongside decode steps. */
   prefill_lane: boolean;
   /** Whether onnxruntime's pool threads spun between operators. */
@@ -112,6 +119,8 @@ export async function runServeBench(options: {
   requestsPerClient: number;
   /** Seconds per level (a fixed window, clients in a closed loop); unset: `requestsPerClient` requests each. */
   durationS?: number;
+  /** Windows per level with durationS (default 1): levels take turns, and each level reports its median window. */
+  rounds?: number;
   maxBatch: number;
   threads?: number;
   constraintFile?: string;
@@ -163,9 +172,8 @@ export async function runServeBench(options: {
       bareMs += result.totalMs;
     }
 
-    const levels: ServeBenchLevel[] = [];
     let counter = 0;
-    for (const concurrency of options.concurrency) {
+    const measureLevel = async (concurrency: number): Promise<ServeBenchLevel> => {
       const ttfts: number[] = [];
       let tokens = 0;
       let requests = 0;
@@ -220,7 +228,7 @@ export async function runServeBench(options: {
       const wall = durationMs !== undefined ? durationMs / 1000 : (performance.now() - started) / 1000;
       after ??= backend.batchStats();
       const steps = after.steps - before.steps;
-      levels.push({
+      const level: ServeBenchLevel = {
         concurrency,
         tokens_per_s: round(tokens / wall),
         ttft_ms_p50: round(percentile(ttfts, 0.5), 2),
@@ -238,10 +246,24 @@ export async function runServeBench(options: {
           choose: round(after.chooseMs - before.chooseMs),
           rebuild: round(after.rebuildMs - before.rebuildMs),
         },
-      });
+      };
       // Let the cancelled requests leave the batch before the next level starts.
       while (backend.load().running + backend.load().waiting > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+      return level;
+    };
+
+    const rounds = options.durationS !== undefined ? Math.max(1, Math.floor(options.rounds ?? 1)) : 1;
+    const windows = new Map<number, ServeBenchLevel[]>(options.concurrency.map((concurrency) => [concurrency, []]));
+    for (let turn = 0; turn < rounds; turn++) {
+      const order = turn % 2 === 0 ? options.concurrency : [...options.concurrency].reverse();
+      for (const concurrency of order) windows.get(concurrency)!.push(await measureLevel(concurrency));
     }
+    const levels = options.concurrency.map((concurrency) => {
+      const list = windows.get(concurrency)!;
+      if (rounds === 1) return list[0];
+      const median = [...list].sort((a, b) => a.tokens_per_s - b.tokens_per_s)[(list.length - 1) >> 1];
+      return { ...median, tokens_per_s_rounds: list.map((level) => level.tokens_per_s) };
+    });
     return {
       model,
       bare_tokens_per_s: round((bareTokens / bareMs) * 1000),
@@ -252,7 +274,7 @@ export async function runServeBench(options: {
       executor: options.executor ?? 'worker',
       spinning: options.spinning === true,
       prefill_lane: backend.model.prefillLane,
-      ...(options.durationS !== undefined ? { duration_s: options.durationS } : {}),
+      ...(options.durationS !== undefined ? { duration_s: options.durationS, rounds } : {}),
       load_average: os.loadavg().map((value) => round(value, 2)),
     };
   } finally {
@@ -264,7 +286,7 @@ export async function runServeBench(options: {
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor', 'spinning', 'duration', 'prefill-lane'] });
+    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor', 'spinning', 'duration', 'prefill-lane', 'rounds'] });
   } catch (error) {
     process.stderr.write(`rein bench serve: ${(error as Error).message}\n`);
     return 2;
@@ -292,6 +314,15 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('rein bench serve: --duration takes seconds, more than 0 and at most 600\n');
     return 2;
   }
+  const rounds = Number(args.values.rounds ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) {
+    process.stderr.write('rein bench serve: --rounds takes an integer from 1 to 50\n');
+    return 2;
+  }
+  if (rounds > 1 && duration === undefined) {
+    process.stderr.write('rein bench serve: --rounds needs --duration windows (not --requests)\n');
+    return 2;
+  }
   const spinning = args.values.spinning ?? 'off';
   if (spinning !== 'on' && spinning !== 'off') {
     process.stderr.write('rein bench serve: --spinning takes on or off\n');
@@ -310,6 +341,7 @@ export async function run(argv: string[]): Promise<number> {
       maxTokens: numbers.maxTokens,
       requestsPerClient: numbers.requests,
       durationS: duration,
+      rounds,
       maxBatch: numbers.maxBatch,
       threads: args.values.threads === undefined ? undefined : Number(args.values.threads),
       constraintFile: args.values.constraint,
@@ -323,7 +355,8 @@ export async function run(argv: string[]): Promise<number> {
       const time = level.scheduler_ms;
       process.stdout.write(
         `${String(level.concurrency).padEnd(11)}  ${String(level.tokens_per_s).padEnd(8)}  ${String(level.ttft_ms_p50).padEnd(11)}  ${String(level.ttft_ms_p99).padEnd(11)}  ` +
-          `${String(level.rows_per_step).padEnd(9)}  ${time.decode_forward} / ${time.prefill} (${time.prefill_wait}) / ${time.choose} / ${time.rebuild}\n`,
+          `${String(level.rows_per_step).padEnd(9)}  ${time.decode_forward} / ${time.prefill} (${time.prefill_wait}) / ${time.choose} / ${time.rebuild}` +
+          `${level.tokens_per_s_rounds ? `  (windows: ${level.tokens_per_s_rounds.join(', ')} tokens/s; the median's figures)` : ''}\n`,
       );
     }
     if (args.values.out) fs.writeFileSync(args.values.out, `${JSON.stringify(result, null, 2)}\n`);

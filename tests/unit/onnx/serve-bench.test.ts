@@ -37,6 +37,19 @@ describe('rein bench serve', () => {
     expect(level.tokens_per_s).toBeCloseTo(level.completion_tokens, 0);
   });
 
+  test('--rounds: each level measured in several windows, levels taking turns, figures from the median window', async () => {
+    const result = await runServeBench({ modelDir: TINY_LLAMA, concurrency: [1, 2], maxTokens: 400, requestsPerClient: 1, durationS: 0.3, rounds: 3, maxBatch: 2 });
+    expect(result.rounds).toBe(3);
+    expect(result.levels.map((level) => level.concurrency)).toEqual([1, 2]);
+    for (const level of result.levels) {
+      const windows = level.tokens_per_s_rounds!;
+      expect(windows).toHaveLength(3);
+      expect(windows.every((value) => value > 0)).toBe(true);
+      // The reported window is the median one: its tokens/s is the middle of the three.
+      expect(level.tokens_per_s).toBe([...windows].sort((a, b) => a - b)[1]);
+    }
+  });
+
   test('writes --out and refuses bad arguments', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rein-serve-')), 'serve.json');
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -56,6 +69,8 @@ describe('rein bench serve', () => {
       expect(await run(['--model', TINY_LLAMA, '--duration', '0'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--duration', '1', '--requests', '2'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--spinning', 'maybe'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--rounds', '0'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--rounds', '3', '--requests', '2'])).toBe(2);
     } finally {
       write.mockRestore();
       writeError.mockRestore();
