@@ -224,7 +224,8 @@ async function main(argv: string[]): Promise<number> {
         ...result,
         added_p50_ms: Math.round((result.p50_ms - direct.p50_ms) * 1000) / 1000,
         added_p99_ms: Math.round((result.p99_ms - direct.p99_ms) * 1000) / 1000,
-        x_portkey_rps: portkey && result.target !== 'direct' ? Math.round((result.requests_per_s / portkey.requests_per_s) * 100) / 100 : null,
+        // null when there is no Portkey figure to compare with (not installed, or it served nothing).
+        x_portkey_rps: portkey && portkey.requests_per_s > 0 && result.target !== 'direct' ? Math.round((result.requests_per_s / portkey.requests_per_s) * 100) / 100 : null,
       };
     });
     process.stdout.write(`fixture model '${model}'${model === 'long' ? ' (200-token answer)' : ''}, clients ${streamed ? 'streaming (timed to the last byte)' : 'not streaming'}\n`);
