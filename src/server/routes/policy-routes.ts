@@ -11,6 +11,7 @@
  */
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { GatewayError } from '../../errors/gateway-error';
+import { clientAbortSignal } from '../request-context';
 import type { CheckRegistry } from '../../policy/check-registry';
 import { parsePolicyText } from '../../policy/parse-policy-text';
 import { POLICY_NAME_PATTERN, type PolicyStore } from '../../policy/policy-store';
@@ -110,13 +111,10 @@ export function createPolicyRouter(deps: PolicyRouterDeps): Router {
     }
     const runQuery = request.query.run;
     if (runQuery !== undefined && typeof runQuery !== 'string') throw new GatewayError('invalid_request', "query parameter 'run' must be given once", { param: 'run' });
-    const controller = new AbortController();
-    response.on('close', () => {
-      if (!response.writableFinished) controller.abort(new Error('client disconnected'));
-    });
+    const signal = clientAbortSignal(request, response);
     let report;
     try {
-      report = await runPolicyTests(cases, policy, registry, { run: runQuery, signal: controller.signal });
+      report = await runPolicyTests(cases, policy, registry, { run: runQuery, signal });
     } catch (error) {
       if (error instanceof GatewayError && error.code !== 'internal_error') {
         throw new GatewayError('invalid_request', `run: ${error.message}`, { param: 'run' });
