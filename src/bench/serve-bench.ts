@@ -19,6 +19,7 @@
  *        [--duration S | --requests N] [--max-tokens N] [--max-batch N] [--threads N] [--executor worker|inline]
  *        [--prefill-lane on|off]  (prompt prefills on a second session alongside decode steps; off by default)
  *        [--spinning on|off]  (onnxruntime's pool threads spin between operators; off by default)
+ *        [--worker-sampling on|off]  (about half of each step's rows sampled on the model's worker; on by default)
  *        [--rounds N]  (with --duration: N windows per level, the levels taking turns — the order
  *                       reversed every other round — and each level's figures from its median window;
  *                       a noisy host moves one window, not the ratio between levels)
@@ -78,6 +79,8 @@ export interface ServeBenchResult {
   prefill_lane: boolean;
   /** Whether onnxruntime's pool threads spun between operators. */
   spinning: boolean;
+  /** Whether part of each step's rows were sampled on the model's worker. */
+  worker_sampling: boolean;
   load_average: number[];
 }
 
@@ -127,6 +130,7 @@ export async function runServeBench(options: {
   executor?: 'worker' | 'inline';
   spinning?: boolean;
   prefillLane?: boolean;
+  workerSampling?: boolean;
 }): Promise<ServeBenchResult> {
   const backend = await createOnnxBackend({
     modelDir: options.modelDir,
@@ -136,6 +140,7 @@ export async function runServeBench(options: {
     executor: options.executor,
     intraOpSpinning: options.spinning,
     prefillLane: options.prefillLane,
+    sampleOnWorker: options.workerSampling,
   });
   const bare = await createBareGreedyLoop({ dir: options.modelDir, intraOpNumThreads: options.threads, intraOpSpinning: options.spinning });
   try {
@@ -274,6 +279,7 @@ export async function runServeBench(options: {
       executor: options.executor ?? 'worker',
       spinning: options.spinning === true,
       prefill_lane: backend.model.prefillLane,
+      worker_sampling: (options.workerSampling ?? true) && backend.model.samplesOnWorker,
       ...(options.durationS !== undefined ? { duration_s: options.durationS, rounds } : {}),
       load_average: os.loadavg().map((value) => round(value, 2)),
     };
@@ -286,7 +292,7 @@ export async function runServeBench(options: {
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor', 'spinning', 'duration', 'prefill-lane', 'rounds'] });
+    args = parseArgs(argv, { strings: ['concurrency', 'constraint', 'out', 'model', 'max-tokens', 'requests', 'max-batch', 'threads', 'executor', 'spinning', 'duration', 'prefill-lane', 'rounds', 'worker-sampling'] });
   } catch (error) {
     process.stderr.write(`rein bench serve: ${(error as Error).message}\n`);
     return 2;
@@ -323,16 +329,17 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('rein bench serve: --rounds needs --duration windows (not --requests)\n');
     return 2;
   }
-  const spinning = args.values.spinning ?? 'off';
-  if (spinning !== 'on' && spinning !== 'off') {
-    process.stderr.write('rein bench serve: --spinning takes on or off\n');
-    return 2;
-  }
-  const prefillLane = args.values['prefill-lane'];
-  if (prefillLane !== undefined && prefillLane !== 'on' && prefillLane !== 'off') {
-    process.stderr.write('rein bench serve: --prefill-lane takes on or off\n');
-    return 2;
-  }
+  const onOff = (name: string): boolean | undefined | null => {
+    const value = args.values[name];
+    if (value === undefined) return undefined;
+    if (value === 'on' || value === 'off') return value === 'on';
+    process.stderr.write(`rein bench serve: --${name} takes on or off\n`);
+    return null;
+  };
+  const spinning = onOff('spinning');
+  const prefillLane = onOff('prefill-lane');
+  const workerSampling = onOff('worker-sampling');
+  if (spinning === null || prefillLane === null || workerSampling === null) return 2;
   const modelDir = path.resolve(args.values.model ?? path.join(root, 'models', 'rein-demo'));
   try {
     const result = await runServeBench({
@@ -346,10 +353,11 @@ export async function run(argv: string[]): Promise<number> {
       threads: args.values.threads === undefined ? undefined : Number(args.values.threads),
       constraintFile: args.values.constraint,
       executor,
-      spinning: spinning === 'on',
-      prefillLane: prefillLane === undefined ? undefined : prefillLane === 'on',
+      spinning: spinning ?? false,
+      prefillLane,
+      workerSampling,
     });
-    process.stdout.write(`model ${result.model}, executor ${result.executor}, prefill lane ${result.prefill_lane ? 'on' : 'off'}, spinning ${result.spinning ? 'on' : 'off'}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
+    process.stdout.write(`model ${result.model}, executor ${result.executor}, prefill lane ${result.prefill_lane ? 'on' : 'off'}, spinning ${result.spinning ? 'on' : 'off'}, worker sampling ${result.worker_sampling ? 'on' : 'off'}, bare ${result.bare_tokens_per_s} tokens/s, load average ${result.load_average.join(' ')}\n`);
     process.stdout.write('concurrency  tokens/s  ttft p50 ms  ttft p99 ms  rows/step  ms in decode passes / prefills (waited for) / choosing / cache rebuilds\n');
     for (const level of result.levels) {
       const time = level.scheduler_ms;

@@ -24,6 +24,10 @@
  * the event loop asks every constrained sequence for its forced tokens and its mask for its next
  * choice (they depend only on tokens already chosen).
  *
+ * Choosing is spread over two cores: about half of a step's unconstrained sampled rows are sampled by
+ * the session's worker right after the pass, while the event loop samples the others. Each such row's
+ * draw is taken from its generator when the step is sent, so it gets the token it would have got here.
+ *
  * Batch independence: a sequence's draws come from its own generator, one per sampled token, and its
  * prompt is prefilled with other joiners' only as left-padded rows; decode steps share a batch, so the
  * logits of a row can differ from a solo run only by float rounding in the attention sums (tested equal
@@ -39,6 +43,7 @@ import { KvBatch, type KvRowSource } from './kv-batch';
 import type { ForwardOutput, OnnxModel } from './onnx-model';
 import { applyRepetitionPenalty, sampleToken } from './sampler';
 import { createSeededRandom, type RandomSource } from './seeded-random';
+import type { SampleJob } from './session-worker';
 
 export interface BatchSchedulerOptions {
   /** Sequences in one forward pass (default 16). */
@@ -47,6 +52,11 @@ export interface BatchSchedulerOptions {
   maxWaitingJobs?: number;
   /** Largest logits tensor of one forward pass, in floats (default 32M = 128 MB); bounds prefill chunks and jump-forward runs. */
   maxLogitsPerStep?: number;
+  /**
+   * Sample about half of a step's unconstrained rows on the session's worker while the event loop
+   * samples the rest (default on, where the model runs on a worker). The tokens are the same either way.
+   */
+  sampleOnWorker?: boolean;
 }
 
 export interface BatchStats {
@@ -65,6 +75,8 @@ export interface BatchStats {
   prefillWaitMs: number;
   chooseMs: number;
   rebuildMs: number;
+  /** Tokens sampled on the session's worker (of rowSteps). */
+  workerSampled: number;
 }
 
 interface Job {
@@ -118,6 +130,7 @@ export class BatchScheduler {
   private readonly maxWaitingJobs: number;
   private readonly maxForced: number;
   private readonly maxLogits: number;
+  private readonly sampleOnWorker: boolean;
   private readonly waitingJobs: Job[] = [];
   private rows: Sequence[] = [];
   private readonly batch: KvBatch;
@@ -138,7 +151,7 @@ export class BatchScheduler {
    * tokens fed by decode steps, and milliseconds spent waiting on decode passes, in prefills (their
    * passes and the choice of each joiner's first token), choosing tokens, and rebuilding the cache.
    */
-  stats: BatchStats = { steps: 0, maxRows: 0, prefills: 0, rowSteps: 0, fedTokens: 0, paddingTokens: 0, forwardMs: 0, maskMs: 0, prefillMs: 0, prefillWaitMs: 0, chooseMs: 0, rebuildMs: 0 };
+  stats: BatchStats = { steps: 0, maxRows: 0, prefills: 0, rowSteps: 0, fedTokens: 0, paddingTokens: 0, forwardMs: 0, maskMs: 0, prefillMs: 0, prefillWaitMs: 0, chooseMs: 0, rebuildMs: 0, workerSampled: 0 };
 
   constructor(
     private readonly model: OnnxModel,
@@ -147,6 +160,7 @@ export class BatchScheduler {
     this.maxBatchSize = Math.max(1, Math.floor(options.maxBatchSize ?? 16));
     this.maxWaitingJobs = Math.max(1, Math.floor(options.maxWaitingJobs ?? 256));
     this.maxLogits = Math.max(1, Math.floor(options.maxLogitsPerStep ?? MAX_STEP_LOGITS));
+    this.sampleOnWorker = (options.sampleOnWorker ?? true) && model.samplesOnWorker;
     this.maxForced = Math.max(1, Math.min(MAX_FORCED_PER_STEP, Math.floor(this.maxLogits / (this.maxBatchSize * Math.max(1, model.vocabulary.size)))));
     this.batch = new KvBatch(model.pastNames.length, model.numKeyValueHeads, model.headDim);
     this.vocabularySize = model.vocabulary.size;
@@ -478,6 +492,7 @@ export class BatchScheduler {
         positionIds[row * length + index] = BigInt(sequence.position + Math.max(0, real));
       }
     }
+    const offloaded = this.sampleOnWorker ? this.rowsForWorker(fed) : [];
     const started = performance.now();
     const forward = this.model.forward({
       batch: count,
@@ -486,6 +501,7 @@ export class BatchScheduler {
       attentionMask: this.batch.attentionMask(length, fed),
       positionIds,
       past: this.batch.past,
+      sample: offloaded.length > 0 ? this.sampleJob(offloaded) : undefined,
     });
     // The cache now belongs to the worker; meanwhile, the constraint work for the next choices (a row
     // whose pending tokens do not all go in this step keeps what it prepared for a later step).
@@ -500,6 +516,8 @@ export class BatchScheduler {
     this.stats.forwardMs += returned - started;
     this.batch.advance(output.presents, length, fed);
     const width = output.vocabWidth;
+    // The rows the worker samples are skipped here and chosen once its tokens arrive.
+    let next = 0;
     for (let row = 0; row < count; row++) {
       const sequence = rows[row];
       sequence.position += fed[row];
@@ -507,10 +525,60 @@ export class BatchScheduler {
       this.stats.paddingTokens += length - fed[row];
       if (fed[row] === sequence.pending.length) sequence.pending = [];
       else sequence.pending = sequence.pending.slice(fed[row]);
+      if (next < offloaded.length && offloaded[next] === row) {
+        next++;
+        continue;
+      }
       if (sequence.ended || sequence.pending.length > 0) continue;
       this.choose(sequence, output.logits, (row * length + length - 1) * width, width);
     }
+    if (offloaded.length > 0) {
+      const tokens = await output.sampled!;
+      this.stats.workerSampled += offloaded.length;
+      offloaded.forEach((row, index) => {
+        const sequence = rows[row];
+        if (!sequence.ended) this.choose(sequence, output.logits, (row * length + length - 1) * width, width, tokens[index]);
+      });
+    }
     this.stats.chooseMs += performance.now() - returned;
+  }
+
+  /**
+   * Rows whose next token the worker can sample: sampled (temperature > 0), unconstrained (no mask, no
+   * forced tokens), all pending tokens in this step, and tokens left in their budget — so choose() will
+   * make exactly the one draw taken for them beforehand. Half of them (the later rows) go, when at least
+   * two qualify: one row alone is not worth a second message.
+   */
+  private rowsForWorker(fed: readonly number[]): number[] {
+    const eligible: number[] = [];
+    this.rows.forEach((sequence, row) => {
+      const request = sequence.job.request;
+      if (sequence.ended || sequence.session || request.temperature <= 0 || fed[row] !== sequence.pending.length) return;
+      const budget = Math.min(request.maxTokens - sequence.completionTokens, this.model.contextLength - (sequence.position + fed[row]));
+      if (budget > 0) eligible.push(row);
+    });
+    return eligible.length < 2 ? [] : eligible.slice(eligible.length >> 1);
+  }
+
+  /** The worker's share of a step: each row's settings and the draw its generator gives now. */
+  private sampleJob(offloaded: readonly number[]): SampleJob {
+    return {
+      vocabularySize: this.vocabularySize,
+      rows: offloaded.map((row) => {
+        const sequence = this.rows[row];
+        const request = sequence.job.request;
+        return {
+          row,
+          temperature: request.temperature,
+          topK: request.topK,
+          topP: request.topP,
+          minP: request.minP,
+          repetitionPenalty: request.repetitionPenalty,
+          seen: request.repetitionPenalty === 1 ? [] : sequence.seen.slice(),
+          draw: sequence.random(),
+        };
+      }),
+    };
   }
 
   /** Computes a constrained sequence's forced tokens, or else its mask, for its next choice. */
@@ -527,7 +595,7 @@ export class BatchScheduler {
   }
 
   /** Picks the next token(s) of one sequence from its logits row, emits text, and ends it when due. */
-  private choose(sequence: Sequence, logits: Float32Array, offset: number, width: number): void {
+  private choose(sequence: Sequence, logits: Float32Array, offset: number, width: number, sampled?: number): void {
     const request = sequence.job.request;
     const session = sequence.session;
     // Tokens this sequence may still add: max_tokens and the context both bound it.
@@ -548,12 +616,16 @@ export class BatchScheduler {
       }
       if (chosen.length === 0) return this.end(sequence, 'stop');
     } else {
-      applyRepetitionPenalty(logits, offset, sequence.seen, request.repetitionPenalty);
-      if (session) sequence.mask!.applyTo(logits, offset);
-      // Logit columns beyond the tokenizer's vocabulary are padding: never sampled.
-      for (let index = this.vocabularySize; index < width; index++) logits[offset + index] = -Infinity;
-      if (this.scratch.length < width) this.scratch = new Float32Array(width);
-      const token = sampleToken(logits, offset, this.vocabularySize, request, sequence.random, this.scratch);
+      let token: number;
+      if (sampled !== undefined) token = sampled;
+      else {
+        applyRepetitionPenalty(logits, offset, sequence.seen, request.repetitionPenalty);
+        if (session) sequence.mask!.applyTo(logits, offset);
+        // Logit columns beyond the tokenizer's vocabulary are padding: never sampled.
+        for (let index = this.vocabularySize; index < width; index++) logits[offset + index] = -Infinity;
+        if (this.scratch.length < width) this.scratch = new Float32Array(width);
+        token = sampleToken(logits, offset, this.vocabularySize, request, sequence.random, this.scratch);
+      }
       if (token < 0 || this.eos.has(token)) return this.end(sequence, 'stop');
       if (session && !session.advance(token)) return this.end(sequence, 'stop');
       chosen.push(token);

@@ -37,6 +37,8 @@ export interface OnnxBackendOptions {
   maxLogitsPerStep?: number;
   /** Upper bound on `n` (default 16). */
   maxSamples?: number;
+  /** About half of each step's sampled rows are sampled on the model's worker (default on; see batch-scheduler.ts). */
+  sampleOnWorker?: boolean;
 }
 
 export interface OnnxBackend extends Backend {
@@ -82,6 +84,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<On
     maxBatchSize: options.maxBatchSize,
     maxWaitingJobs: options.maxWaitingJobs,
     maxLogitsPerStep: options.maxLogitsPerStep,
+    sampleOnWorker: options.sampleOnWorker,
   });
   const maxSamples = options.maxSamples ?? 16;
   let closed = false;

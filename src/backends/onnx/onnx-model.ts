@@ -21,7 +21,7 @@ import type { Vocabulary } from '../../decoding/vocabulary';
 import { vocabularyFromTokenizerJson } from '../../decoding/vocabulary-from-tokenizer';
 import { loadModelFolder, type ModelFolder } from './load-model-folder';
 import { startInlineSession } from './inline-session';
-import { startSessionWorker, type PlainTensor, type SessionWorker } from './session-worker';
+import { startSessionWorker, type PlainTensor, type SampleJob, type SessionWorker } from './session-worker';
 
 /** One KV-cache tensor, [batch, heads, columns, headDim], as plain data. */
 export interface CacheTensor {
@@ -67,6 +67,8 @@ export interface ForwardInput {
   positionIds: BigInt64Array;
   /** One tensor per past input, in `pastNames` order; null = empty past. Transferred (detached) by the call. */
   past: CacheTensor[] | null;
+  /** Rows to sample on the session's worker once the pass is done (only when `samplesOnWorker`). */
+  sample?: SampleJob;
 }
 
 export interface ForwardOutput {
@@ -75,6 +77,8 @@ export interface ForwardOutput {
   vocabWidth: number;
   /** In `pastNames` order, ready to feed back. */
   presents: CacheTensor[];
+  /** With `ForwardInput.sample`: the worker's tokens for those rows, in their order; settles after the rest. */
+  sampled?: Promise<Int32Array>;
 }
 
 export interface OnnxModel {
@@ -94,6 +98,8 @@ export interface OnnxModel {
   renderChat(messages: ChatMessage[]): string;
   /** Whether `forward(…, 'prefill')` runs on a session of its own, concurrently with decode passes. */
   readonly prefillLane: boolean;
+  /** Whether a decode pass can sample rows on the session's worker (`ForwardInput.sample`). */
+  readonly samplesOnWorker: boolean;
   /** One forward pass; 'prefill' goes to the prefill lane when there is one (the same session otherwise). */
   forward(input: ForwardInput, lane?: ForwardLane): Promise<ForwardOutput>;
   close(): Promise<void>;
@@ -220,6 +226,7 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
       return tokenizer.encode(text, { add_special_tokens: false }).ids;
     },
     prefillLane: prefillSession !== null,
+    samplesOnWorker: session.runAndSample !== undefined,
     async forward(input: ForwardInput, lane: ForwardLane = 'decode'): Promise<ForwardOutput> {
       const feeds: Record<string, PlainTensor> = {
         input_ids: { type: 'int64', data: input.inputIds, dims: [input.batch, input.length] },
@@ -232,13 +239,25 @@ export async function loadOnnxModel(options: OnnxModelOptions): Promise<OnnxMode
           ? { type: 'float32', data: past.data, dims: past.dims }
           : { type: 'float32', data: new Float32Array(0), dims: [input.batch, numKeyValueHeads, 0, headDim] };
       }
-      const results = await (lane === 'prefill' && prefillSession ? prefillSession : session).run(feeds);
+      const target = lane === 'prefill' && prefillSession ? prefillSession : session;
+      let sampled: Promise<Int32Array> | undefined;
+      let results: Record<string, PlainTensor>;
+      if (input.sample && input.sample.rows.length > 0) {
+        if (!target.runAndSample) throw new GatewayError('internal_error', 'this session cannot sample on a worker');
+        const call = target.runAndSample(feeds, input.sample);
+        sampled = call.tokens;
+        results = await call.outputs;
+      } else {
+        results = await target.run(feeds);
+      }
       const logits = results.logits;
-      return {
+      const output: ForwardOutput = {
         logits: logits.data as Float32Array,
         vocabWidth: logits.dims[logits.dims.length - 1],
         presents: presentNames.map((name) => ({ data: results[name].data as Float32Array, dims: results[name].dims })),
       };
+      if (sampled) output.sampled = sampled;
+      return output;
     },
     async close(): Promise<void> {
       await Promise.all([session.close(), prefillSession?.close()]);

@@ -9,6 +9,11 @@
  * Tensors cross as typed arrays and are transferred, not copied (the KV cache goes in and comes back
  * each step; the sender's copies are detached). The worker's code is plain JavaScript in a string, so it
  * runs the same from TypeScript sources (tests) and from dist/.
+ *
+ * `runAndSample` also hands the worker some rows to sample once the pass is done: it sends the outputs
+ * back first and then samples those rows (sampler.ts, loaded in the worker) while the event loop
+ * samples the others, so a step's choosing is spread over two cores. Each row brings the draw its
+ * sequence's generator would have given, so the tokens are the ones the event loop would have chosen.
  */
 import { Worker } from 'node:worker_threads';
 import { GatewayError } from '../../errors/gateway-error';
@@ -45,19 +50,70 @@ export function spinningConfig(spinning: boolean | undefined): { session: Record
   return { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
 }
 
+/** One row of a pass's logits to sample on the worker (its last position), with its sampler settings. */
+export interface RowSample {
+  row: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repetitionPenalty: number;
+  /** Tokens the repetition penalty applies to (empty when it is 1). */
+  seen: number[];
+  /** The draw in [0, 1) its sequence's generator gives for this token, taken beforehand. */
+  draw: number;
+}
+
+export interface SampleJob {
+  /** Logit columns from here on are padding, never sampled. */
+  vocabularySize: number;
+  rows: RowSample[];
+}
+
 export interface SessionWorker {
   readonly inputNames: string[];
   readonly outputNames: string[];
   readonly inputMetadata: TensorMetadata[];
   /** Runs the session; the feeds' buffers are transferred to the worker (detached here). */
   run(feeds: Record<string, PlainTensor>): Promise<Record<string, PlainTensor>>;
+  /**
+   * Runs the session, then samples `job.rows` on the worker: `outputs` settles first (the logits whole,
+   * for the rows sampled here), `tokens` after, one per row of the job (-1: nothing allowed).
+   * Only on a worker (absent inline).
+   */
+  runAndSample?(feeds: Record<string, PlainTensor>, job: SampleJob): { outputs: Promise<Record<string, PlainTensor>>; tokens: Promise<Int32Array> };
   close(): Promise<void>;
 }
 
 const WORKER_SOURCE = `
+const fs = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 let session = null;
+let sampler = null;
+// sampler.ts as compiled (dist/), or transpiled here when running from the TypeScript sources (tests).
+function loadSampler() {
+  if (sampler) return sampler;
+  const file = workerData.samplerPath;
+  if (!file.endsWith('.ts')) return (sampler = require(file));
+  const ts = require('typescript');
+  const output = ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+  const module = { exports: {} };
+  new Function('exports', 'require', 'module', output)(module.exports, require, module);
+  return (sampler = module.exports);
+}
+function sampleRows(job, rows, width) {
+  const { applyRepetitionPenalty, sampleToken } = loadSampler();
+  const tokens = new Int32Array(rows.length);
+  const scratch = new Float32Array(width);
+  job.rows.forEach((request, index) => {
+    const row = rows[index];
+    applyRepetitionPenalty(row, 0, request.seen, request.repetitionPenalty);
+    for (let column = job.vocabularySize; column < width; column++) row[column] = -Infinity;
+    tokens[index] = sampleToken(row, 0, job.vocabularySize, request, () => request.draw, scratch);
+  });
+  return tokens;
+}
 function describe(list) {
   return Array.isArray(list) ? list.map((entry) => ({ name: entry.name, type: entry.type, shape: entry.shape })) : [];
 }
@@ -84,6 +140,18 @@ parentPort.on('message', async (message) => {
       feeds[name] = new ort.Tensor(feed.type, feed.data, feed.dims);
     }
     const results = await session.run(feeds);
+    // Rows to sample here are copied out before the logits leave for the main thread.
+    let rows = null;
+    let width = 0;
+    if (message.sample) {
+      const dims = results.logits.dims;
+      const length = dims[1];
+      width = dims[2];
+      rows = message.sample.rows.map((request) => {
+        const offset = (request.row * length + length - 1) * width;
+        return results.logits.data.slice(offset, offset + width);
+      });
+    }
     const outputs = {};
     const transfer = [];
     for (const name of Object.keys(results)) {
@@ -94,7 +162,16 @@ parentPort.on('message', async (message) => {
       transfer.push(data.buffer);
     }
     parentPort.postMessage({ id: message.id, ok: true, outputs }, transfer);
+    if (rows) {
+      try {
+        const tokens = sampleRows(message.sample, rows, width);
+        parentPort.postMessage({ id: message.sampleId, ok: true, tokens }, [tokens.buffer]);
+      } catch (error) {
+        parentPort.postMessage({ id: message.sampleId, ok: false, error: error && error.message ? error.message : String(error) });
+      }
+    }
   } catch (error) {
+    if (message.sampleId !== undefined) parentPort.postMessage({ id: message.sampleId, ok: false, error: error && error.message ? error.message : String(error) });
     parentPort.postMessage({ id: message.id, ok: false, error: error && error.message ? error.message : String(error) });
   }
 });
@@ -106,7 +183,10 @@ interface Pending {
 }
 
 export async function startSessionWorker(modelPath: string, options: SessionWorkerOptions = {}): Promise<SessionWorker> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath: require.resolve('onnxruntime-node') } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { ortPath: require.resolve('onnxruntime-node'), samplerPath: require.resolve('./sampler') },
+  });
   worker.unref();
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -130,15 +210,31 @@ export async function startSessionWorker(modelPath: string, options: SessionWork
     if (!dead) failAll(new GatewayError('unavailable', `onnxruntime worker exited (code ${code})`));
   });
 
+  const expect = (id: number): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+    });
   const call = (message: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<Record<string, unknown>> => {
     if (dead) return Promise.reject(dead);
     const id = nextId++;
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      // While a call is pending the worker keeps the process alive; idle, it does not.
-      worker.ref();
-      worker.postMessage({ ...message, id }, transfer);
-    });
+    const reply = expect(id);
+    // While a call is pending the worker keeps the process alive; idle, it does not.
+    worker.ref();
+    worker.postMessage({ ...message, id }, transfer);
+    return reply;
+  };
+  const transferList = (feeds: Record<string, PlainTensor>): ArrayBuffer[] => {
+    const transfer: ArrayBuffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    for (const name of Object.keys(feeds)) {
+      const buffer = feeds[name].data.buffer;
+      // Empty arrays and shared buffers are cloned, not transferred.
+      if (buffer.byteLength > 0 && !seen.has(buffer) && Object.prototype.toString.call(buffer) === '[object ArrayBuffer]') {
+        seen.add(buffer);
+        transfer.push(buffer as ArrayBuffer);
+      }
+    }
+    return transfer;
   };
 
   let loaded: Record<string, unknown>;
@@ -160,18 +256,21 @@ export async function startSessionWorker(modelPath: string, options: SessionWork
     outputNames: loaded.outputNames as string[],
     inputMetadata: loaded.inputMetadata as TensorMetadata[],
     async run(feeds) {
-      const transfer: ArrayBuffer[] = [];
-      const seen = new Set<ArrayBufferLike>();
-      for (const name of Object.keys(feeds)) {
-        const buffer = feeds[name].data.buffer;
-        // Empty arrays and shared buffers are cloned, not transferred.
-        if (buffer.byteLength > 0 && !seen.has(buffer) && Object.prototype.toString.call(buffer) === '[object ArrayBuffer]') {
-          seen.add(buffer);
-          transfer.push(buffer as ArrayBuffer);
-        }
-      }
-      const result = await call({ type: 'run', feeds }, transfer);
+      const result = await call({ type: 'run', feeds }, transferList(feeds));
       return result.outputs as Record<string, PlainTensor>;
+    },
+    runAndSample(feeds, job) {
+      if (dead) {
+        const failed = Promise.reject(dead);
+        failed.catch(() => {});
+        return { outputs: failed, tokens: failed };
+      }
+      // The tokens' reply is registered before the run is sent, so it cannot arrive unclaimed.
+      const sampleId = nextId++;
+      const tokens = expect(sampleId).then((message) => message.tokens as Int32Array);
+      tokens.catch(() => {});
+      const outputs = call({ type: 'run', feeds, sample: job, sampleId }, transferList(feeds)).then((message) => message.outputs as Record<string, PlainTensor>);
+      return { outputs, tokens };
     },
     async close() {
       if (!dead) {

@@ -52,8 +52,40 @@ describe.each([
       expect(stats.maxRows).toBeGreaterThan(1);
       // Fewer forward passes than running them one after another (batching happened).
       expect(stats.steps).toBeLessThan(solo.batchStats().steps);
+      // Some rows were sampled on the worker (a solo run never offloads: one row per step).
+      expect(stats.workerSampled).toBeGreaterThan(0);
+      expect(solo.batchStats().workerSampled).toBe(0);
     } finally {
       await batched.close();
+    }
+  });
+
+  test('rows sampled on the worker get the tokens the event loop would have chosen', async () => {
+    const here = await createOnnxBackend({ modelDir: dir, maxBatchSize: 16, prefillLane, sampleOnWorker: false });
+    const there = await createOnnxBackend({ modelDir: dir, maxBatchSize: 16, prefillLane });
+    try {
+      // Plain sampling, top-p, top-k with top-p and min-p, and the repetition penalty, several of each.
+      const mixed = (): BackendRequest[] =>
+        Array.from({ length: 12 }, (_, index) =>
+          makeRequest(id, {
+            prompt: ['The gateway', 'A river', 'Numbers and', 'She said'][index % 4],
+            seed: 100 + index,
+            maxTokens: 24,
+            temperature: [1, 0.7, 1.2][index % 3],
+            topP: index % 2 === 0 ? 0.9 : 1,
+            topK: index % 5 === 0 ? 12 : 0,
+            minP: index % 7 === 0 ? 0.05 : 0,
+            repetitionPenalty: index % 4 === 1 ? 1.4 : 1,
+            stop: [],
+          }),
+        );
+      const a = await Promise.all(mixed().map((request) => collect(here, request)));
+      const b = await Promise.all(mixed().map((request) => collect(there, request)));
+      b.forEach((result, index) => expect(summary(result)).toEqual(summary(a[index])));
+      expect(here.batchStats().workerSampled).toBe(0);
+      expect(there.batchStats().workerSampled).toBeGreaterThan(there.batchStats().rowSteps / 4);
+    } finally {
+      await Promise.all([here.close(), there.close()]);
     }
   });
 

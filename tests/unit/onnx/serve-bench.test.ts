@@ -63,12 +63,17 @@ describe('rein bench serve', () => {
       // Without --requests, each level is a fixed window.
       expect(await run(['--model', TINY_LLAMA, '--concurrency', '2', '--max-tokens', '3', '--duration', '0.3', '--out', out])).toBe(0);
       expect(JSON.parse(fs.readFileSync(out, 'utf8')).duration_s).toBe(0.3);
+      expect(JSON.parse(fs.readFileSync(out, 'utf8')).worker_sampling).toBe(true);
+      expect(await run(['--model', TINY_LLAMA, '--concurrency', '2', '--max-tokens', '3', '--duration', '0.3', '--worker-sampling', 'off', '--out', out])).toBe(0);
+      expect(JSON.parse(fs.readFileSync(out, 'utf8')).worker_sampling).toBe(false);
       expect(await run(['--concurrency', 'many'])).toBe(2);
       expect(await run(['--unknown'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--executor', 'gpu'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--duration', '0'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--duration', '1', '--requests', '2'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--spinning', 'maybe'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--worker-sampling', 'yes'])).toBe(2);
+      expect(await run(['--model', TINY_LLAMA, '--prefill-lane', '1'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--rounds', '0'])).toBe(2);
       expect(await run(['--model', TINY_LLAMA, '--rounds', '3', '--requests', '2'])).toBe(2);
     } finally {
