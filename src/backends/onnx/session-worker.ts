@@ -11,12 +11,13 @@
  * runs the same from TypeScript sources (tests) and from dist/.
  *
  * `runAndSample` also hands the worker some rows to sample once the pass is done: it sends the outputs
- * back first and then samples those rows (sampler.ts, loaded in the worker) while the event loop
+ * back first and then samples those rows (with a sampler rebuilt from createSampler's source) while the event loop
  * samples the others, so a step's choosing is spread over two cores. Each row brings the draw its
  * sequence's generator would have given, so the tokens are the ones the event loop would have chosen.
  */
 import { Worker } from 'node:worker_threads';
 import { GatewayError } from '../../errors/gateway-error';
+import { createSampler } from './sampler';
 
 export type TensorType = 'float32' | 'int64';
 export type TensorData = Float32Array | BigInt64Array;
@@ -86,24 +87,19 @@ export interface SessionWorker {
 }
 
 const WORKER_SOURCE = `
-const fs = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
 let session = null;
+// The sampler, rebuilt from createSampler's source (sampler.ts); null if that source does not run here
+// (say, instrumented for coverage), and then this worker samples nothing.
 let sampler = null;
-// sampler.ts as compiled (dist/), or transpiled here when running from the TypeScript sources (tests).
-function loadSampler() {
-  if (sampler) return sampler;
-  const file = workerData.samplerPath;
-  if (!file.endsWith('.ts')) return (sampler = require(file));
-  const ts = require('typescript');
-  const output = ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-  const module = { exports: {} };
-  new Function('exports', 'require', 'module', output)(module.exports, require, module);
-  return (sampler = module.exports);
+try {
+  sampler = new Function('return (' + workerData.samplerSource + ')')()();
+} catch {
+  sampler = null;
 }
 function sampleRows(job, rows, width) {
-  const { applyRepetitionPenalty, sampleToken } = loadSampler();
+  const { applyRepetitionPenalty, sampleToken } = sampler;
   const tokens = new Int32Array(rows.length);
   const scratch = new Float32Array(width);
   job.rows.forEach((request, index) => {
@@ -125,7 +121,7 @@ parentPort.on('message', async (message) => {
       if (message.extra !== undefined) options.extra = message.extra;
       session = await ort.InferenceSession.create(message.path, options);
       parentPort.postMessage({ id: message.id, ok: true, inputNames: session.inputNames, outputNames: session.outputNames,
-        inputMetadata: describe(session.inputMetadata) });
+        inputMetadata: describe(session.inputMetadata), samples: sampler !== null });
       return;
     }
     if (message.type === 'close') {
@@ -185,7 +181,7 @@ interface Pending {
 export async function startSessionWorker(modelPath: string, options: SessionWorkerOptions = {}): Promise<SessionWorker> {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { ortPath: require.resolve('onnxruntime-node'), samplerPath: require.resolve('./sampler') },
+    workerData: { ortPath: require.resolve('onnxruntime-node'), samplerSource: createSampler.toString() },
   });
   worker.unref();
   const pending = new Map<number, Pending>();
@@ -251,26 +247,13 @@ export async function startSessionWorker(modelPath: string, options: SessionWork
     throw error;
   }
 
-  return {
+  const sessionWorker: SessionWorker = {
     inputNames: loaded.inputNames as string[],
     outputNames: loaded.outputNames as string[],
     inputMetadata: loaded.inputMetadata as TensorMetadata[],
     async run(feeds) {
       const result = await call({ type: 'run', feeds }, transferList(feeds));
       return result.outputs as Record<string, PlainTensor>;
-    },
-    runAndSample(feeds, job) {
-      if (dead) {
-        const failed = Promise.reject(dead);
-        failed.catch(() => {});
-        return { outputs: failed, tokens: failed };
-      }
-      // The tokens' reply is registered before the run is sent, so it cannot arrive unclaimed.
-      const sampleId = nextId++;
-      const tokens = expect(sampleId).then((message) => message.tokens as Int32Array);
-      tokens.catch(() => {});
-      const outputs = call({ type: 'run', feeds, sample: job, sampleId }, transferList(feeds)).then((message) => message.outputs as Record<string, PlainTensor>);
-      return { outputs, tokens };
     },
     async close() {
       if (!dead) {
@@ -284,4 +267,21 @@ export async function startSessionWorker(modelPath: string, options: SessionWork
       await worker.terminate();
     },
   };
+  // Only where the worker could rebuild the sampler.
+  if (loaded.samples === true) {
+    sessionWorker.runAndSample = (feeds, job) => {
+      if (dead) {
+        const failed = Promise.reject(dead);
+        failed.catch(() => {});
+        return { outputs: failed, tokens: failed };
+      }
+      // The tokens' reply is registered before the run is sent, so it cannot arrive unclaimed.
+      const sampleId = nextId++;
+      const tokens = expect(sampleId).then((message) => message.tokens as Int32Array);
+      tokens.catch(() => {});
+      const outputs = call({ type: 'run', feeds, sample: job, sampleId }, transferList(feeds)).then((message) => message.outputs as Record<string, PlainTensor>);
+      return { outputs, tokens };
+    };
+  }
+  return sessionWorker;
 }
