@@ -47,16 +47,24 @@ export function isPlainJson(headers: IncomingHttpHeaders): boolean {
   return encoding === undefined || encoding.trim().toLowerCase() === 'identity';
 }
 
+/**
+ * An oversized body up to this many bytes past the limit is read and dropped before the 413 goes out:
+ * a client still sending it would otherwise have its connection reset under it and see a broken pipe
+ * instead of the answer. Beyond that, the answer goes at once and the connection closes after it.
+ */
+const DRAIN_BEYOND_LIMIT = 8 * 1024 * 1024;
+
 /** Reads and parses the body as body-parser's json() would (empty body → {}, no body → undefined). */
 function readJsonBody(request: IncomingMessage, response: ServerResponse, limit: number): Promise<unknown> {
   const declared = request.headers['content-length'];
   if (declared === undefined && request.headers['transfer-encoding'] === undefined) return Promise.resolve(undefined);
-  const tooLarge = () => {
+  const drainLimit = limit + DRAIN_BEYOND_LIMIT;
+  const tooLarge = (drained: boolean) => {
     // The rest of the body is not read: close the connection after the answer.
-    response.setHeader('Connection', 'close');
+    if (!drained) response.setHeader('Connection', 'close');
     return bodyTooLargeError(limit);
   };
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge());
+  if (declared !== undefined && Number(declared) > drainLimit) return Promise.reject(tooLarge(false));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -69,14 +77,19 @@ function readJsonBody(request: IncomingMessage, response: ServerResponse, limit:
     request.on('data', (chunk: Buffer) => {
       if (settled) return;
       size += chunk.length;
-      if (size > limit) fail(tooLarge());
-      else chunks.push(chunk);
+      // Past the limit, the body is only counted (and dropped) until it ends or passes the drain limit.
+      if (size > drainLimit) fail(tooLarge(false));
+      else if (size <= limit) chunks.push(chunk);
     });
     const aborted = () => fail(new GatewayError('invalid_request', 'request aborted', { param: '' }));
     request.on('error', aborted);
     request.on('aborted', aborted);
     request.on('end', () => {
       if (settled) return;
+      if (size > limit) {
+        fail(tooLarge(true));
+        return;
+      }
       settled = true;
       let text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
