@@ -3,30 +3,22 @@
  * [--model DIR] [--prompts N] [--steps N] [--temperature T] [--top-p P] [--top-k K] [--min-p M]
  * [--runs N] [--compare SAMPLER_JS]`).
  *
- * The logit rows come from the model itself (default models/rein-demo): a few prompts, each decoded for
- * `--steps` sampled steps. Each run times one pass of `sampleToken` over every row, repeated for about
- * a second; the median of `--runs` is reported in µs per token. `--compare` takes another build's
- * compiled sampler (e.g. `../rein-old/dist/src/backends/onnx/sampler.js`): the two take turns run by run
- * on the same rows with the same draws, and the share of tokens on which they agree is printed too.
+ * The logit rows come from the model itself (default models/rein-demo): the first `--prompts` of
+ * `rein bench serve`'s prompts, each decoded for `--steps` sampled steps. Each run times one pass of
+ * `sampleToken` over every row, repeated for about a second; the median of `--runs` is reported in µs
+ * per token. `--compare` takes another build's compiled sampler (e.g.
+ * `../rein-old/dist/src/backends/onnx/sampler.js`): the two take turns run by run on the same rows with
+ * the same draws, and the share of tokens on which they agree is printed too.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from '../src/cli/args';
 import { loadOnnxModel } from '../src/backends/onnx/onnx-model';
-import { sampleToken, type SamplerSettings } from '../src/backends/onnx/sampler';
-import { createSeededRandom, type RandomSource } from '../src/backends/onnx/seeded-random';
-
-type Sampler = (logits: Float32Array, offset: number, size: number, settings: SamplerSettings, random: RandomSource, scratch: Float32Array) => number;
+import { sampleToken, type SampleToken as Sampler, type SamplerSettings } from '../src/backends/onnx/sampler';
+import { PROMPTS } from '../src/bench/serve-bench';
+import { createSeededRandom } from '../src/backends/onnx/seeded-random';
 
 const ROOT = path.resolve(__dirname, fs.existsSync(path.resolve(__dirname, '..', 'package.json')) ? '..' : path.join('..', '..'));
-const PROMPTS = [
-  'The gateway sits in front of a language model and',
-  'Write a short note about the river in the morning.',
-  'Describe the old harbour town in two sentences.',
-  'She opened the window and looked at the sky;',
-  'The audit trail records every decision so that',
-  'List three things a careful reviewer would check:',
-];
 
 async function logitRows(dir: string, prompts: number, steps: number, settings: SamplerSettings): Promise<{ rows: Float32Array[]; size: number }> {
   const model = await loadOnnxModel({ dir, executor: 'inline' });

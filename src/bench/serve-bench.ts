@@ -35,7 +35,8 @@ import type { BatchStats } from '../backends/onnx/batch-scheduler';
 import type { CompiledConstraint, ConstraintSpec } from '../decoding/constraint';
 import { parseJson } from '../util/parse-json';
 
-const PROMPTS = [
+/** The bench's prompts (clients take them in turn); tools/bench-sampler.ts decodes them too. */
+export const PROMPTS = [
   'The gateway sits in front of a language model and',
   'Write a short note about the river in the morning.',
   'A policy says which checks run, and',
