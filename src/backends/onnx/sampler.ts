@@ -245,19 +245,17 @@ export function createSampler(): Sampler {
     // the survivors all lie above it; with both, top-k decides (top-p then only narrows its k tokens).
     const target = useTopP ? settings.topP * total : 0;
     let floor = 0;
-    let count = 0;
-    if (topK ? count0 >= topK : mass0 >= target) [floor, count] = [FLOOR_0, count0];
-    else if (topK ? count1 >= topK : mass1 >= target) [floor, count] = [FLOOR_1, count1];
-    else if (topK ? count2 >= topK : mass2 >= target) [floor, count] = [FLOOR_2, count2];
-    else for (let index = 0; index < size; index++) if (scratch[index] > 0) count++;
-    const ids = candidateArrays(count);
+    if (topK ? count0 >= topK : mass0 >= target) floor = FLOOR_0;
+    else if (topK ? count1 >= topK : mass1 >= target) floor = FLOOR_1;
+    else if (topK ? count2 >= topK : mass2 >= target) floor = FLOOR_2;
+    const ids = candidateArrays(size);
     const weights = candidateWeights;
-    let at = 0;
+    let count = 0;
     for (let index = 0; index < size; index++) {
       const weight = scratch[index];
       if (weight > floor) {
-        ids[at] = index;
-        weights[at++] = weight;
+        ids[count] = index;
+        weights[count++] = weight;
       }
     }
     const select = selectBuffer;
