@@ -280,7 +280,7 @@ export async function runServeBench(options: {
       executor: options.executor ?? 'worker',
       spinning: options.spinning === true,
       prefill_lane: backend.model.prefillLane,
-      worker_sampling: (options.workerSampling ?? true) && backend.model.samplesOnWorker,
+      worker_sampling: backend.sampleOnWorker,
       ...(options.durationS !== undefined ? { duration_s: options.durationS, rounds } : {}),
       load_average: os.loadavg().map((value) => round(value, 2)),
     };

@@ -130,7 +130,8 @@ export class BatchScheduler {
   private readonly maxWaitingJobs: number;
   private readonly maxForced: number;
   private readonly maxLogits: number;
-  private readonly sampleOnWorker: boolean;
+  /** Whether decode steps sample part of their rows on the model's worker (the option, where the model can). */
+  readonly sampleOnWorker: boolean;
   private readonly waitingJobs: Job[] = [];
   private rows: Sequence[] = [];
   private readonly batch: KvBatch;
@@ -554,8 +555,7 @@ export class BatchScheduler {
     this.rows.forEach((sequence, row) => {
       const request = sequence.job.request;
       if (sequence.ended || sequence.session || request.temperature <= 0 || fed[row] !== sequence.pending.length) return;
-      const budget = Math.min(request.maxTokens - sequence.completionTokens, this.model.contextLength - (sequence.position + fed[row]));
-      if (budget > 0) eligible.push(row);
+      if (this.tokensLeft(sequence, sequence.position + fed[row]) > 0) eligible.push(row);
     });
     return eligible.length < 2 ? [] : eligible.slice(eligible.length >> 1);
   }
@@ -594,12 +594,16 @@ export class BatchScheduler {
     sequence.prepared = true;
   }
 
+  /** Tokens a sequence may still add once its cache holds `position` tokens: max_tokens and the context both bound it. */
+  private tokensLeft(sequence: Sequence, position: number): number {
+    return Math.min(sequence.job.request.maxTokens - sequence.completionTokens, this.model.contextLength - position);
+  }
+
   /** Picks the next token(s) of one sequence from its logits row, emits text, and ends it when due. */
   private choose(sequence: Sequence, logits: Float32Array, offset: number, width: number, sampled?: number): void {
     const request = sequence.job.request;
     const session = sequence.session;
-    // Tokens this sequence may still add: max_tokens and the context both bound it.
-    const budget = Math.min(request.maxTokens - sequence.completionTokens, this.model.contextLength - sequence.position);
+    const budget = this.tokensLeft(sequence, sequence.position);
     if (budget <= 0) return this.end(sequence, 'length');
     const chosen: number[] = [];
     let forcedOnly = false;

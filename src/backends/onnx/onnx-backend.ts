@@ -48,6 +48,8 @@ export interface OnnxBackend extends Backend {
   load(): { running: number; waiting: number };
   /** Decode steps, prefills, the largest batch, rows and tokens fed by decode steps, and where the time went (ms), since start. */
   batchStats(): BatchStats;
+  /** Whether decode steps sample part of their rows on the model's worker (`sampleOnWorker`, where the model runs on one). */
+  readonly sampleOnWorker: boolean;
   vocabulary(model: string): Vocabulary;
   countPromptTokens(request: Pick<BackendRequest, 'model' | 'prompt' | 'messages'>): number;
 }
@@ -147,6 +149,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions): Promise<On
     },
     load: () => scheduler.load(),
     batchStats: () => ({ ...scheduler.stats }),
+    sampleOnWorker: scheduler.sampleOnWorker,
     async ready() {
       return closed ? { ok: false, detail: 'closed' } : { ok: true, detail: `${model.id} loaded` };
     },
