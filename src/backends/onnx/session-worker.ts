@@ -110,6 +110,9 @@ function sampleRows(job, rows, width) {
   });
   return tokens;
 }
+function errorText(error) {
+  return error && error.message ? error.message : String(error);
+}
 function describe(list) {
   return Array.isArray(list) ? list.map((entry) => ({ name: entry.name, type: entry.type, shape: entry.shape })) : [];
 }
@@ -163,12 +166,12 @@ parentPort.on('message', async (message) => {
         const tokens = sampleRows(message.sample, rows, width);
         parentPort.postMessage({ id: message.sampleId, ok: true, tokens }, [tokens.buffer]);
       } catch (error) {
-        parentPort.postMessage({ id: message.sampleId, ok: false, error: error && error.message ? error.message : String(error) });
+        parentPort.postMessage({ id: message.sampleId, ok: false, error: errorText(error) });
       }
     }
   } catch (error) {
-    if (message.sampleId !== undefined) parentPort.postMessage({ id: message.sampleId, ok: false, error: error && error.message ? error.message : String(error) });
-    parentPort.postMessage({ id: message.id, ok: false, error: error && error.message ? error.message : String(error) });
+    if (message.sampleId !== undefined) parentPort.postMessage({ id: message.sampleId, ok: false, error: errorText(error) });
+    parentPort.postMessage({ id: message.id, ok: false, error: errorText(error) });
   }
 });
 `;
